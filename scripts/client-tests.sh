@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Real Python drivers against a gateway started on a free port with the demo at test scale.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-target}"
+data_dir="${SEMGATE_TEST_DATA_DIR:-/var/tmp/semgate-test-data}"
+
+venv=.venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+"$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
+
+port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+log=$(mktemp)
+"$CARGO_TARGET_DIR/debug/semgate" serve --pg-addr "127.0.0.1:$port" --data-dir "$data_dir" --demo-scale 0.01 >"$log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
+for _ in $(seq 1 600); do
+  grep -q "semgate is ready" "$log" && break
+  kill -0 $server 2>/dev/null || { cat "$log"; exit 1; }
+  sleep 0.1
+done
+grep -q "semgate is ready" "$log" || { cat "$log"; echo "gateway did not start"; exit 1; }
+
+SEMGATE_PORT=$port SEMGATE_TPCH_DIR="$data_dir/tpch-sf0.01" "$venv/bin/python" -m pytest -q tests/clients

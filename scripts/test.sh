@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests (real sockets, real clients: tokio-postgres, psql), then the
+# Python client suite (psycopg2 in a local venv). Installs what it needs itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Builds are shared between runs of this script on one machine; the dev profile keeps a cold build short.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-target}"
+export SEMGATE_TEST_DATA_DIR="${SEMGATE_TEST_DATA_DIR:-/var/tmp/semgate-test-data}"
+
+command -v psql >/dev/null || { echo "installing psql"; apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null; }
+
+cargo build --locked --all-targets
+cargo test --locked --all-targets
+scripts/client-tests.sh

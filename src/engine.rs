@@ -1,0 +1,173 @@
+//! The query engine: one DataFusion state shared by every session, with the semantic views registered as tables of
+//! schema `public`, the semantic rewrite as the first analyzer rule, and PostgreSQL-flavoured functions.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{ScalarValue, TableReference};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::function::AccumulatorArgs;
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, LogicalPlan, Signature, Volatility, create_udf,
+};
+use datafusion::optimizer::{Analyzer, AnalyzerRule};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::sqlparser::ast::Statement;
+
+use crate::semantic::SemanticModel;
+use crate::semantic::provider::SemanticViewTable;
+use crate::semantic::rewrite::SemanticRewrite;
+
+/// The schema semantic views live in, as BI tools expect of PostgreSQL.
+pub const VIEW_SCHEMA: &str = "public";
+
+/// What `version()` and the `server_version` parameter report: PostgreSQL 15 compatibility, then our own version.
+pub const SERVER_VERSION: &str = concat!("15.0 (semgate ", env!("CARGO_PKG_VERSION"), ")");
+
+pub struct Engine {
+    /// Cloned into every session: shares the catalog (Arc) and holds the functions and rules.
+    base: SessionContext,
+    /// The database name clients connect to; also the DataFusion catalog name.
+    database: String,
+    /// The model the views were registered from; its version keys caches later.
+    model: Arc<SemanticModel>,
+}
+
+impl Engine {
+    pub fn new(model: Arc<SemanticModel>, database: &str) -> Result<Self> {
+        let config = SessionConfig::new()
+            .with_default_catalog_and_schema(database, VIEW_SCHEMA)
+            .with_create_default_catalog_and_schema(true)
+            .with_information_schema(true);
+        let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(SemanticRewrite)];
+        rules.extend(Analyzer::new().rules);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_analyzer_rules(rules)
+            .build();
+        let base = SessionContext::new_with_state(state);
+        base.register_udaf(AggregateUDF::from(MeasureFunction::new()));
+        base.register_udf(constant_udf("version", format!("PostgreSQL {SERVER_VERSION}")));
+        base.register_udf(constant_udf("current_database", database.to_string()));
+        base.register_udf(constant_udf("current_catalog", database.to_string()));
+        base.register_udf(constant_udf("current_schema", VIEW_SCHEMA.to_string()));
+        for (name, view) in &model.views {
+            let provider = Arc::new(SemanticViewTable { view: view.clone() });
+            base.register_table(TableReference::full(database, VIEW_SCHEMA, name.as_str()), provider)?;
+        }
+        Ok(Self {
+            base,
+            database: database.to_string(),
+            model,
+        })
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub fn model(&self) -> &Arc<SemanticModel> {
+        &self.model
+    }
+
+    /// A context for one client session: the shared catalog plus the functions that depend on who is asking.
+    pub fn session_context(&self, user: &str) -> SessionContext {
+        let ctx = SessionContext::new_with_state(self.base.state());
+        for name in ["current_user", "session_user", "user", "current_role"] {
+            ctx.register_udf(constant_udf(name, user.to_string()));
+        }
+        ctx
+    }
+
+    /// Plan one parsed statement (placeholders stay unbound until execution).
+    pub async fn plan(ctx: &SessionContext, statement: Statement) -> Result<LogicalPlan> {
+        let statement = datafusion::sql::parser::Statement::Statement(Box::new(statement));
+        ctx.state().statement_to_plan(statement).await
+    }
+
+    /// The types of `$1…$n`, in order. Where DataFusion cannot infer one, PostgreSQL's choices apply: LIMIT and
+    /// OFFSET take bigint, anything else text.
+    pub fn parameter_types(plan: &LogicalPlan) -> Result<Vec<DataType>> {
+        let mut in_limits = HashSet::new();
+        plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::Limit(limit) = node {
+                for expr in limit.skip.iter().chain(limit.fetch.iter()) {
+                    if let Expr::Placeholder(p) = expr.as_ref() {
+                        in_limits.insert(p.id.clone());
+                    }
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })?;
+        let mut typed: Vec<(usize, DataType)> = plan
+            .get_parameter_types()?
+            .into_iter()
+            .map(|(id, ty)| {
+                let fallback = if in_limits.contains(&id) {
+                    DataType::Int64
+                } else {
+                    DataType::Utf8
+                };
+                (id.trim_start_matches('$').parse().unwrap_or(0), ty.unwrap_or(fallback))
+            })
+            .collect();
+        typed.sort_by_key(|(position, _)| *position);
+        Ok(typed.into_iter().map(|(_, ty)| ty).collect())
+    }
+
+    /// Analyze (semantic rewrite first), optimize and start executing; batches stream as they are produced.
+    pub async fn execute(ctx: &SessionContext, plan: LogicalPlan) -> Result<SendableRecordBatchStream> {
+        ctx.execute_logical_plan(plan).await?.execute_stream().await
+    }
+}
+
+fn constant_udf(name: &str, value: String) -> datafusion::logical_expr::ScalarUDF {
+    let value = ScalarValue::Utf8(Some(value));
+    create_udf(
+        name,
+        vec![],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_args: &[ColumnarValue]| Ok(ColumnarValue::Scalar(value.clone()))),
+    )
+}
+
+/// `MEASURE(m)`: names a measure column of a semantic view. It only exists for the SQL planner; the semantic rewrite
+/// replaces every call before execution.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct MeasureFunction {
+    signature: Signature,
+}
+
+impl MeasureFunction {
+    fn new() -> Self {
+        Self {
+            signature: Signature::any(1, Volatility::Immutable),
+        }
+    }
+}
+
+impl AggregateUDFImpl for MeasureFunction {
+    fn name(&self) -> &str {
+        "measure"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        Ok(arg_types[0].clone())
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Err(DataFusionError::Plan(
+            "MEASURE() applies only to a measure column of a semantic view".into(),
+        ))
+    }
+}

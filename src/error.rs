@@ -1,0 +1,121 @@
+//! The errors a client can get, each with its SQLSTATE. Every module has its own error type; they meet here and are
+//! mapped to SQLSTATE once, so every wire protocol reports the same code and message for the same problem.
+
+use datafusion::common::SchemaError;
+use datafusion::error::DataFusionError;
+
+use crate::router::RouteError;
+use crate::semantic::SemanticError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Route(#[from] RouteError),
+    #[error("{}", query_message(.0))]
+    Query(#[from] DataFusionError),
+    #[error("unrecognized configuration parameter \"{0}\"")]
+    UnknownSetting(String),
+    #[error("parameter \"{0}\" cannot be changed")]
+    ReadOnlySetting(String),
+    #[error("canceling statement due to user request")]
+    Canceled,
+}
+
+impl Error {
+    /// The SQLSTATE code PostgreSQL would send for this error.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Error::Route(RouteError::Syntax(_)) => "42601",
+            Error::Route(RouteError::ReadOnly(_)) => "25006",
+            Error::Route(RouteError::Unsupported(_)) => "0A000",
+            Error::Query(e) => query_sqlstate(e),
+            Error::UnknownSetting(_) => "42704",
+            Error::ReadOnlySetting(_) => "55P02",
+            Error::Canceled => "57014",
+        }
+    }
+}
+
+/// The innermost error, through contexts, shares and wrappers.
+fn root(error: &DataFusionError) -> &DataFusionError {
+    match error {
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => root(inner),
+        DataFusionError::Shared(inner) => root(inner),
+        DataFusionError::External(inner) => match inner.downcast_ref::<DataFusionError>() {
+            Some(inner) => root(inner),
+            None => error,
+        },
+        DataFusionError::Collection(errors) if !errors.is_empty() => root(&errors[0]),
+        other => other,
+    }
+}
+
+fn semantic(error: &DataFusionError) -> Option<&SemanticError> {
+    match root(error) {
+        DataFusionError::External(inner) => inner.downcast_ref::<SemanticError>(),
+        _ => None,
+    }
+}
+
+fn query_sqlstate(error: &DataFusionError) -> &'static str {
+    if let Some(semantic) = semantic(error) {
+        return match semantic {
+            SemanticError::UnknownColumn { .. } => "42703",
+            SemanticError::MeasureMisplaced { .. } | SemanticError::DimensionNotGrouped(_) => "42803",
+            SemanticError::Unsupported(_) => "0A000",
+            SemanticError::Invalid(_) => "42000",
+            SemanticError::Plan(inner) => query_sqlstate(inner),
+        };
+    }
+    match root(error) {
+        DataFusionError::SQL(..) => "42601",
+        DataFusionError::SchemaError(schema, _) => match schema.as_ref() {
+            SchemaError::FieldNotFound { .. } => "42703",
+            SchemaError::AmbiguousReference { .. } => "42702",
+            _ => "42000",
+        },
+        DataFusionError::Plan(message) => {
+            let lower = message.to_lowercase();
+            if lower.contains("table") && lower.contains("not found") {
+                "42P01"
+            } else if lower.contains("invalid function") || lower.contains("no function matches") {
+                "42883"
+            } else if lower.contains("placeholder") || lower.contains("parameter") {
+                "42P02"
+            } else {
+                "42000"
+            }
+        }
+        DataFusionError::NotImplemented(_) => "0A000",
+        DataFusionError::ResourcesExhausted(_) => "53200",
+        DataFusionError::ArrowError(arrow, _) => match arrow.as_ref() {
+            datafusion::arrow::error::ArrowError::DivideByZero => "22012",
+            datafusion::arrow::error::ArrowError::CastError(_)
+            | datafusion::arrow::error::ArrowError::ParseError(_) => "22P02",
+            datafusion::arrow::error::ArrowError::ArithmeticOverflow(_) => "22003",
+            _ => "XX000",
+        },
+        DataFusionError::Execution(message) if message.to_lowercase().contains("divide by zero") => "22012",
+        DataFusionError::Execution(message) if message.contains("cancel") => "57014",
+        _ => "XX000",
+    }
+}
+
+/// DataFusion's message without its backtrace and without the error-kind prefix.
+fn query_message(error: &DataFusionError) -> String {
+    if let Some(semantic) = semantic(error) {
+        return semantic.to_string();
+    }
+    let message = root(error).message().to_string();
+    let message = message
+        .split("\n\nbacktrace")
+        .next()
+        .unwrap_or(&message)
+        .trim()
+        .to_string();
+    if matches!(root(error), DataFusionError::Plan(m) if m.to_lowercase().contains("table") && m.contains("not found"))
+    {
+        return format!("{message}; semantic views are listed by SELECT table_name FROM information_schema.tables");
+    }
+    message
+}

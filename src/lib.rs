@@ -1,0 +1,30 @@
+//! semgate: a PostgreSQL-wire gateway over a YAML semantic layer, on Apache DataFusion.
+//!
+//! # Layout
+//!
+//! One pipeline, several front ends; data flows one way:
+//!
+//! - [`protocol`]: wire front ends ([`protocol::pg`]: PostgreSQL via pgwire). They translate messages and nothing else.
+//! - [`session`]: who is connected, their settings and DataFusion context.
+//! - [`router`]: splits client strings into statements; SQL queries go on, session commands (SET, SHOW, BEGIN, …)
+//!   are answered by the session, writes are refused (read-only).
+//! - [`semantic`]: the YAML model ([`semantic::spec`]) loaded and checked ([`semantic::load`]) into views; queries
+//!   over views are compiled inside DataFusion's planner by an analyzer rule ([`semantic::rewrite`] →
+//!   [`semantic::compile`]), never by editing SQL text.
+//! - [`engine`]: DataFusion with the views registered as `public.<view>`; plans and streams results.
+//! - [`error`]: every module's error meets here and is mapped once to a SQLSTATE.
+//! - [`config`], [`demo`], [`server`]: configuration, the embedded TPC-H demo, and the running gateway
+//!   ([`server::Application::build`] → [`server::Application::run_until_stopped`]).
+
+pub mod config;
+pub mod demo;
+pub mod engine;
+pub mod error;
+pub mod protocol;
+pub mod router;
+pub mod semantic;
+pub mod server;
+pub mod session;
+
+pub use config::Config;
+pub use server::Application;

@@ -1,0 +1,139 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use semgate::Application;
+use semgate::config::{self, Config};
+
+#[derive(Parser)]
+#[command(
+    name = "semgate",
+    version,
+    about = "A PostgreSQL-wire gateway over a YAML semantic layer"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the configured model; with no --config, the embedded TPC-H demo.
+    Serve {
+        /// Configuration file (users, addresses, model files).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// PostgreSQL wire address.
+        #[arg(long)]
+        pg_addr: Option<std::net::SocketAddr>,
+        /// Arrow Flight SQL address.
+        #[arg(long)]
+        flight_addr: Option<std::net::SocketAddr>,
+        /// Data directory (the demo writes its Parquet files here).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// TPC-H scale factor of the embedded demo.
+        #[arg(long, default_value_t = config::DEFAULT_DEMO_SCALE)]
+        demo_scale: f64,
+    },
+    /// Validate a configuration and its semantic model without serving.
+    Check {
+        /// Configuration file; with none, the embedded demo model.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory for the demo model.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve {
+            config,
+            pg_addr,
+            flight_addr,
+            data_dir,
+            demo_scale,
+        } => {
+            let mut config = load_config(config.as_deref(), data_dir, demo_scale)?;
+            if let Some(addr) = pg_addr {
+                config.pg_addr = addr;
+            }
+            if let Some(addr) = flight_addr {
+                config.flight_addr = addr;
+            }
+            let app = Application::build(config).await?;
+            let addr = app.pg_addr();
+            tracing::info!(%addr, "PostgreSQL wire protocol listening");
+            let user = "analyst";
+            eprintln!(
+                "\n  semgate is ready. Connect with:\n\n    psql \"postgres://{user}:{user}@{addr}/{}\"\n",
+                app.database()
+            );
+            app.run_until_stopped(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { config, data_dir } => {
+            let config = load_config(config.as_deref(), data_dir, config::DEFAULT_DEMO_SCALE)?;
+            let data_dir = match config.demo_scale {
+                Some(scale) => semgate::demo::ensure_tpch(&config.data_dir, scale).await?,
+                None => config.data_dir.clone(),
+            };
+            match semgate::semantic::load(&config.model, &data_dir).await {
+                Ok(model) => {
+                    println!(
+                        "ok: {} views ({})",
+                        model.views.len(),
+                        model.views.keys().cloned().collect::<Vec<_>>().join(", ")
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(diagnostics) => {
+                    println!("{diagnostics}");
+                    eprintln!("{} problem(s) found", diagnostics.0.len());
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+fn load_config(path: Option<&std::path::Path>, data_dir: Option<PathBuf>, demo_scale: f64) -> anyhow::Result<Config> {
+    Ok(match path {
+        Some(path) => {
+            let mut config = Config::from_file(path).with_context(|| format!("loading {}", path.display()))?;
+            if let Some(dir) = data_dir {
+                config.data_dir = dir;
+            }
+            config
+        }
+        None => Config::demo(
+            data_dir.unwrap_or_else(|| PathBuf::from(config::DEFAULT_DATA_DIR)),
+            demo_scale,
+        ),
+    })
+}

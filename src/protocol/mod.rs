@@ -1,0 +1,4 @@
+//! Wire protocols. Each front end only translates between its wire and the shared pipeline
+//! (router → session → engine), so a fix or a policy applies to every face at once.
+
+pub mod pg;

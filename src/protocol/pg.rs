@@ -1,0 +1,443 @@
+//! The PostgreSQL wire protocol (pgwire): SCRAM-SHA-256 authentication, simple and extended query protocols, and
+//! Arrow batches encoded to DataRows as they stream out of the engine.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
+use futures::{Sink, SinkExt, StreamExt, stream};
+use pgwire::api::auth::sasl::SASLAuthStartupHandler;
+use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
+use pgwire::api::auth::{AuthSource, LoginInfo, Password, ServerParameterProvider, StartupHandler};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{
+    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse,
+    Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, METADATA_USER, PgWireServerHandlers, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::startup::ParameterStatus;
+
+use crate::config::Users;
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::router::{self, Routed, SessionCommand};
+use crate::session::Session;
+
+const SCRAM_ITERATIONS: usize = 4096;
+
+/// Everything a connection needs; one instance serves all connections.
+pub struct PgFrontend {
+    /// Plans and runs queries for every session.
+    engine: Arc<Engine>,
+    /// Who may log in, checked by SCRAM.
+    users: Arc<Users>,
+    /// Plans statements at Parse so Describe can report parameter and result types.
+    parser: Arc<StatementParser>,
+}
+
+impl PgFrontend {
+    pub fn new(engine: Arc<Engine>, users: Arc<Users>) -> Self {
+        let parser = Arc::new(StatementParser { engine: engine.clone() });
+        Self { engine, users, parser }
+    }
+}
+
+impl PgWireServerHandlers for PgFrontend {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.parser.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.parser.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        let auth = Arc::new(UserDirectory {
+            users: self.users.clone(),
+            database: self.engine.database().to_string(),
+        });
+        let mut scram = ScramAuth::new(auth);
+        scram.set_iterations(SCRAM_ITERATIONS);
+        Arc::new(SASLAuthStartupHandler::new(Arc::new(StartupParameters)).with_scram(scram))
+    }
+}
+
+#[derive(Debug)]
+struct UserDirectory {
+    users: Arc<Users>,
+    database: String,
+}
+
+#[async_trait]
+impl AuthSource for UserDirectory {
+    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
+        let user = login.user().unwrap_or_default();
+        let database = login.database().unwrap_or(user);
+        if database != self.database {
+            return Err(user_error(
+                "FATAL",
+                "3D000",
+                format!(
+                    "database \"{database}\" does not exist; connect to database \"{}\"",
+                    self.database
+                ),
+            ));
+        }
+        let Some(password) = self.users.password(user) else {
+            return Err(PgWireError::InvalidPassword(user.to_string()));
+        };
+        let salt: [u8; 16] = rand::random();
+        Ok(Password::new(
+            Some(salt.to_vec()),
+            gen_salted_password(password, &salt, SCRAM_ITERATIONS),
+        ))
+    }
+}
+
+struct StartupParameters;
+
+impl ServerParameterProvider for StartupParameters {
+    fn server_parameters<C: ClientInfo>(&self, client: &C) -> Option<HashMap<String, String>> {
+        let mut parameters: HashMap<String, String> = crate::session::startup_parameters().into_iter().collect();
+        if let Some(name) = client.metadata().get("application_name") {
+            parameters.insert("application_name".into(), name.clone());
+        }
+        if let Some(user) = client.metadata().get(METADATA_USER) {
+            parameters.insert("session_authorization".into(), user.clone());
+        }
+        Some(parameters)
+    }
+}
+
+/// A statement as parsed (and, for queries, planned) at Parse time.
+#[derive(Debug)]
+pub enum Prepared {
+    Query {
+        plan: LogicalPlan,
+        parameter_types: Vec<DataType>,
+    },
+    Command(SessionCommand),
+}
+
+pub struct StatementParser {
+    engine: Arc<Engine>,
+}
+
+impl StatementParser {
+    fn session<C: ClientInfo>(&self, client: &C) -> Arc<Session> {
+        let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
+        client
+            .session_extensions()
+            .get_or_insert_with(|| Session::new(&self.engine, &user))
+    }
+
+    async fn prepare(&self, session: &Session, routed: Routed) -> Result<Prepared, Error> {
+        match routed {
+            Routed::Command(command) => Ok(Prepared::Command(command)),
+            Routed::Query(statement) => {
+                let plan = Engine::plan(&session.ctx, *statement).await?;
+                let parameter_types = Engine::parameter_types(&plan)?;
+                Ok(Prepared::Query { plan, parameter_types })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl QueryParser for StatementParser {
+    type Statement = Arc<Prepared>;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        _types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let session = self.session(client);
+        let mut statements = router::split_statements(sql);
+        let routed = match statements.len() {
+            0 => return Ok(None),
+            1 => router::route_one(statements.remove(0)).map_err(Error::from),
+            _ => Err(Error::Route(router::RouteError::Syntax(
+                "cannot insert multiple commands into a prepared statement".into(),
+            ))),
+        }
+        .map_err(to_pg)?;
+        Ok(Some(Arc::new(self.prepare(&session, routed).await.map_err(to_pg)?)))
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        Ok(match stmt.as_ref() {
+            Prepared::Query { parameter_types, .. } => parameter_types.iter().map(pg_type).collect(),
+            Prepared::Command(_) => vec![],
+        })
+    }
+
+    fn get_result_schema(&self, stmt: &Self::Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        let format = format.cloned().unwrap_or(Format::UnifiedText);
+        match stmt.as_ref() {
+            Prepared::Query { plan, .. } => fields(plan.schema().as_arrow(), &format),
+            Prepared::Command(SessionCommand::Show(name)) => Ok(show_fields(name)),
+            Prepared::Command(_) => Ok(vec![]),
+        }
+    }
+}
+
+#[async_trait]
+impl SimpleQueryHandler for StatementParser {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = self.session(client);
+        let mut responses = Vec::new();
+        for sql in router::split_statements(query) {
+            let result = match router::route_one(sql) {
+                Ok(Routed::Command(command)) => run_command(client, &session, &command).await,
+                Ok(routed) => match self.prepare(&session, routed).await {
+                    Ok(Prepared::Query { plan, .. }) => run_query(&session, plan, &Format::UnifiedText).await,
+                    Ok(Prepared::Command(command)) => run_command(client, &session, &command).await,
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(e.into()),
+            };
+            match result {
+                Ok(response) => responses.push(response),
+                Err(e) => {
+                    responses.push(Response::Error(Box::new(error_info(&e))));
+                    break;
+                }
+            }
+        }
+        if responses.is_empty() {
+            responses.push(Response::EmptyQuery);
+        }
+        Ok(responses)
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for StatementParser {
+    type Statement = Arc<Prepared>;
+    type QueryParser = StatementParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        Arc::new(StatementParser {
+            engine: self.engine.clone(),
+        })
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        _max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let session = self.session(client);
+        match portal.statement.statement.as_ref() {
+            Prepared::Query { plan, parameter_types } => {
+                let types: Vec<Option<&DataType>> = parameter_types.iter().map(Some).collect();
+                let values = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
+                let plan = plan.clone().with_param_values(values).map_err(|e| to_pg(e.into()))?;
+                run_query(&session, plan, &portal.result_column_format)
+                    .await
+                    .map_err(to_pg)
+            }
+            Prepared::Command(command) => run_command(client, &session, command).await.map_err(to_pg),
+        }
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        _client: &mut C,
+        statement: &StoredStatement<Self::Statement>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let mut parameters = self.get_parameter_types(&statement.statement)?;
+        // Types the client declared at Parse win over inferred ones, as in PostgreSQL.
+        for (i, declared) in statement.parameter_types.iter().enumerate() {
+            if let (Some(declared), Some(slot)) = (declared, parameters.get_mut(i))
+                && *declared != Type::UNKNOWN
+            {
+                *slot = declared.clone();
+            }
+        }
+        let fields = self.get_result_schema(&statement.statement, None)?;
+        if fields.is_empty() {
+            let mut response = DescribeStatementResponse::no_data();
+            response.parameters = parameters;
+            return Ok(response);
+        }
+        Ok(DescribeStatementResponse::new(parameters, fields))
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        _client: &mut C,
+        portal: &Portal<Self::Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let fields = self.get_result_schema(&portal.statement.statement, Some(&portal.result_column_format))?;
+        if fields.is_empty() {
+            return Ok(DescribePortalResponse::no_data());
+        }
+        Ok(DescribePortalResponse::new(fields))
+    }
+}
+
+async fn run_query(session: &Session, plan: LogicalPlan, format: &Format) -> Result<Response, Error> {
+    let stream = Engine::execute(&session.ctx, plan).await?;
+    Ok(Response::Query(encode(stream, format)?))
+}
+
+/// Encode batches as DataRows as they arrive: nothing is collected, so memory stays bounded for any result size.
+fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryResponse, Error> {
+    let fields = Arc::new(
+        fields(stream.schema().as_ref(), format)
+            .map_err(|e| Error::Query(datafusion::error::DataFusionError::External(Box::new(e))))?,
+    );
+    let row_fields = fields.clone();
+    let rows = stream
+        .map(move |batch| match batch {
+            Ok(batch) => stream::iter(arrow_pg::datatypes::encode_recordbatch(row_fields.clone(), batch)).left_stream(),
+            Err(e) => stream::iter(std::iter::once(Err(to_pg(Error::Query(e))))).right_stream(),
+        })
+        .flatten();
+    Ok(QueryResponse::new(fields, rows))
+}
+
+fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
+    arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)
+}
+
+fn pg_type(data_type: &DataType) -> Type {
+    arrow_pg::datatypes::into_pg_type(data_type).unwrap_or(Type::UNKNOWN)
+}
+
+fn show_fields(name: &str) -> Vec<FieldInfo> {
+    if name == "all" {
+        ["name", "setting", "description"]
+            .iter()
+            .map(|n| FieldInfo::new(n.to_string(), None, None, Type::TEXT, FieldFormat::Text))
+            .collect()
+    } else {
+        vec![FieldInfo::new(
+            name.to_string(),
+            None,
+            None,
+            Type::TEXT,
+            FieldFormat::Text,
+        )]
+    }
+}
+
+async fn run_command<C>(client: &mut C, session: &Session, command: &SessionCommand) -> Result<Response, Error>
+where
+    C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::PortalStore: PortalStore,
+    C::Error: Debug,
+{
+    let report = |changed: Option<(String, String)>| {
+        changed.map(|(name, value)| PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name, value)))
+    };
+    let response = match command {
+        SessionCommand::Set { name, value } if name == "transaction" => {
+            let _ = value;
+            Response::Execution(Tag::new("SET"))
+        }
+        SessionCommand::Set { name, value } => {
+            if let Some(message) = report(session.set(name, value)?) {
+                let _ = client.feed(message).await;
+            }
+            Response::Execution(Tag::new("SET"))
+        }
+        SessionCommand::Reset(name) => {
+            if let Some(message) = report(session.reset(name)?) {
+                let _ = client.feed(message).await;
+            }
+            Response::Execution(Tag::new("RESET"))
+        }
+        SessionCommand::ResetAll => {
+            session.reset_all();
+            Response::Execution(Tag::new("RESET"))
+        }
+        SessionCommand::Show(name) => {
+            let rows = session.show(name)?;
+            let fields = Arc::new(show_fields(name));
+            let encoder_fields = fields.clone();
+            let data = rows.into_iter().map(move |(n, v)| {
+                let mut encoder = pgwire::api::results::DataRowEncoder::new(encoder_fields.clone());
+                if encoder_fields.len() == 3 {
+                    encoder.encode_field(&n)?;
+                }
+                encoder.encode_field(&v)?;
+                if encoder_fields.len() == 3 {
+                    encoder.encode_field(&"")?;
+                }
+                Ok(encoder.take_row())
+            });
+            let rows: Vec<_> = data.collect();
+            Response::Query(QueryResponse::new(fields, stream::iter(rows)))
+        }
+        SessionCommand::Begin => Response::TransactionStart(Tag::new("BEGIN")),
+        SessionCommand::Commit => Response::TransactionEnd(Tag::new("COMMIT")),
+        SessionCommand::Rollback => Response::TransactionEnd(Tag::new("ROLLBACK")),
+        SessionCommand::DiscardAll => {
+            session.reset_all();
+            client.portal_store().clear_portals();
+            Response::Execution(Tag::new("DISCARD ALL"))
+        }
+        SessionCommand::Deallocate(name) => {
+            match name {
+                Some(name) => client.portal_store().rm_statement(name),
+                None => client.portal_store().clear_portals(),
+            }
+            Response::Execution(Tag::new(if name.is_some() { "DEALLOCATE" } else { "DEALLOCATE ALL" }))
+        }
+    };
+    Ok(response)
+}
+
+fn user_error(severity: &str, code: &str, message: String) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(severity.to_owned(), code.to_owned(), message)))
+}
+
+fn error_info(error: &Error) -> ErrorInfo {
+    ErrorInfo::new("ERROR".to_owned(), error.sqlstate().to_owned(), error.to_string())
+}
+
+/// The one place errors become wire errors.
+fn to_pg(error: Error) -> PgWireError {
+    PgWireError::UserError(Box::new(error_info(&error)))
+}

@@ -1,0 +1,341 @@
+//! Routing: one client string → statements, each either a query for the engine or a session command.
+//! Writes are refused here, before anything is planned, because semgate is read-only.
+
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("cannot execute {0} in a read-only transaction: semgate serves semantic views and never writes")]
+    ReadOnly(String),
+    #[error("{0} is not supported by semgate")]
+    Unsupported(String),
+}
+
+/// A statement of a client string, routed.
+#[derive(Debug, Clone)]
+pub enum Routed {
+    Query(Box<Statement>),
+    Command(SessionCommand),
+}
+
+/// Commands a session answers by itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionCommand {
+    Set { name: String, value: String },
+    Show(String),
+    Reset(String),
+    ResetAll,
+    Begin,
+    Commit,
+    Rollback,
+    DiscardAll,
+    Deallocate(Option<String>),
+}
+
+/// Split a client string into statements (respecting quotes, dollar quotes and comments) and route each.
+pub fn route(sql: &str) -> Result<Vec<Routed>, RouteError> {
+    split_statements(sql).into_iter().map(route_one).collect()
+}
+
+/// Route one statement (no top-level semicolons).
+pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
+    if let Some(command) = session_command(sql)? {
+        return Ok(Routed::Command(command));
+    }
+    let mut statements =
+        Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| RouteError::Syntax(syntax_message(e)))?;
+    if statements.len() != 1 {
+        return Err(RouteError::Syntax("expected exactly one statement".into()));
+    }
+    let statement = statements.remove(0);
+    match &statement {
+        Statement::Query(_) => Ok(Routed::Query(Box::new(statement))),
+        Statement::Explain { statement: inner, .. } if matches!(inner.as_ref(), Statement::Query(_)) => {
+            Ok(Routed::Query(Box::new(statement)))
+        }
+        other => {
+            let keyword = first_words(&other.to_string());
+            if is_write(&keyword) {
+                Err(RouteError::ReadOnly(keyword))
+            } else {
+                Err(RouteError::Unsupported(keyword))
+            }
+        }
+    }
+}
+
+fn syntax_message(error: datafusion::sql::sqlparser::parser::ParserError) -> String {
+    let text = error.to_string();
+    let text = text.strip_prefix("sql parser error: ").unwrap_or(&text);
+    format!("syntax error: {text}")
+}
+
+fn first_words(statement: &str) -> String {
+    statement
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase()
+}
+
+fn is_write(keyword: &str) -> bool {
+    const WRITES: [&str; 14] = [
+        "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE", "COPY", "GRANT", "REVOKE",
+        "VACUUM", "COMMENT", "REFRESH",
+    ];
+    WRITES.iter().any(|w| keyword.starts_with(w))
+}
+
+/// Session commands have simple shapes; parsing them by hand accepts every spelling clients send.
+fn session_command(sql: &str) -> Result<Option<SessionCommand>, RouteError> {
+    let words: Vec<&str> = sql.split_whitespace().collect();
+    let Some(first) = words.first() else { return Ok(None) };
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let command = match first.to_lowercase().as_str() {
+        "begin" | "start" => SessionCommand::Begin,
+        "commit" | "end" => SessionCommand::Commit,
+        "rollback" | "abort" => SessionCommand::Rollback,
+        "discard" => SessionCommand::DiscardAll,
+        "deallocate" => {
+            let rest: Vec<&str> = words[1..]
+                .iter()
+                .copied()
+                .filter(|w| !w.eq_ignore_ascii_case("prepare"))
+                .collect();
+            match rest.as_slice() {
+                [] => return Err(RouteError::Syntax("DEALLOCATE needs a statement name or ALL".into())),
+                [all] if all.eq_ignore_ascii_case("all") => SessionCommand::Deallocate(None),
+                [name] => SessionCommand::Deallocate(Some(unquote(name))),
+                _ => return Err(RouteError::Syntax("DEALLOCATE takes one name".into())),
+            }
+        }
+        "show" => match lower.get(1).map(String::as_str) {
+            None => return Err(RouteError::Syntax("SHOW needs a parameter name".into())),
+            Some("all") => SessionCommand::Show("all".into()),
+            Some("transaction") if lower.get(2).map(String::as_str) == Some("isolation") => {
+                SessionCommand::Show("transaction_isolation".into())
+            }
+            Some("time") if lower.get(2).map(String::as_str) == Some("zone") => SessionCommand::Show("timezone".into()),
+            Some(_) => SessionCommand::Show(unquote(words[1]).to_lowercase()),
+        },
+        "reset" => match lower.get(1).map(String::as_str) {
+            None => return Err(RouteError::Syntax("RESET needs a parameter name or ALL".into())),
+            Some("all") => SessionCommand::ResetAll,
+            Some(_) => SessionCommand::Reset(unquote(words[1]).to_lowercase()),
+        },
+        "set" => return parse_set(&words[1..]).map(Some),
+        _ => return Ok(None),
+    };
+    Ok(Some(command))
+}
+
+fn parse_set(words: &[&str]) -> Result<SessionCommand, RouteError> {
+    let mut words = words;
+    if let Some(scope) = words.first()
+        && (scope.eq_ignore_ascii_case("session") || scope.eq_ignore_ascii_case("local"))
+    {
+        words = &words[1..];
+    }
+    let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+    let (name, value_words) = match lower.as_slice() {
+        ["time", "zone", ..] => ("timezone".to_string(), &words[2..]),
+        ["names", ..] => ("client_encoding".to_string(), &words[1..]),
+        ["transaction" | "characteristics", ..] | ["session", "characteristics", ..] => {
+            return Ok(SessionCommand::Set {
+                name: "transaction".into(),
+                value: words[1..].join(" "),
+            });
+        }
+        [] => return Err(RouteError::Syntax("SET needs a parameter name".into())),
+        _ => {
+            // `name = value`, `name TO value`, and `name=value` without spaces.
+            let joined = words.join(" ");
+            let (name, value) = match joined.split_once('=') {
+                Some((n, v)) if !n.trim().contains(' ') => (n.trim().to_string(), v.trim().to_string()),
+                _ => match words {
+                    [n, to, rest @ ..] if to.eq_ignore_ascii_case("to") => (n.to_string(), rest.join(" ")),
+                    _ => return Err(RouteError::Syntax(format!("syntax error in SET: {joined}"))),
+                },
+            };
+            return Ok(SessionCommand::Set {
+                name: unquote(&name).to_lowercase(),
+                value: set_value(&value),
+            });
+        }
+    };
+    Ok(SessionCommand::Set {
+        name,
+        value: set_value(&value_words.join(" ")),
+    })
+}
+
+/// `'a', 'b'` → `a, b`; `DEFAULT` stays as it is (the session resets it).
+fn set_value(value: &str) -> String {
+    value
+        .split(',')
+        .map(|v| unquote(v.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn unquote(text: &str) -> String {
+    let text = text.trim();
+    for quote in ['\'', '"'] {
+        if text.len() >= 2 && text.starts_with(quote) && text.ends_with(quote) {
+            return text[1..text.len() - 1].replace(&format!("{quote}{quote}"), &quote.to_string());
+        }
+    }
+    text.to_string()
+}
+
+/// Split at top-level semicolons; empty statements are dropped.
+pub fn split_statements(sql: &str) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let mut statements = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\'' | b'"' => {
+                let quote = bytes[i];
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == quote {
+                        if bytes.get(i + 1) == Some(&quote) {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'$' => {
+                if let Some(tag_len) = dollar_tag(&sql[i..]) {
+                    let tag = &sql[i..i + tag_len];
+                    match sql[i + tag_len..].find(tag) {
+                        Some(end) => i += tag_len + end + tag_len - 1,
+                        None => i = bytes.len(),
+                    }
+                }
+            }
+            b';' => {
+                statements.push(&sql[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    statements.push(&sql[start.min(sql.len())..]);
+    statements.into_iter().filter(|s| !is_blank(s)).map(str::trim).collect()
+}
+
+/// The length of a `$tag$` opening at the start of `text`, if any.
+fn dollar_tag(text: &str) -> Option<usize> {
+    let rest = &text[1..];
+    let end = rest.find('$')?;
+    let tag = &rest[..end];
+    (tag.chars().all(|c| c.is_alphanumeric() || c == '_') && !tag.starts_with(|c: char| c.is_ascii_digit()))
+        .then_some(end + 2)
+}
+
+/// Only whitespace and comments.
+fn is_blank(sql: &str) -> bool {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(after) = rest.strip_prefix("--") {
+            rest = after.split_once('\n').map(|(_, r)| r).unwrap_or("").trim_start();
+        } else if let Some(after) = rest.strip_prefix("/*") {
+            rest = after.split_once("*/").map(|(_, r)| r).unwrap_or("").trim_start();
+        } else {
+            return rest.is_empty();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_outside_quotes_and_comments() {
+        let parts = split_statements("SELECT ';'; -- a;b\nSELECT $$x;y$$ ; /* c;d */ SELECT \"a;b\";;");
+        assert_eq!(
+            parts,
+            vec!["SELECT ';'", "-- a;b\nSELECT $$x;y$$", "/* c;d */ SELECT \"a;b\""]
+        );
+    }
+
+    #[test]
+    fn parses_set_spellings() {
+        let set = |sql: &str| session_command(sql).unwrap().unwrap();
+        assert_eq!(
+            set("SET extra_float_digits = 3"),
+            SessionCommand::Set {
+                name: "extra_float_digits".into(),
+                value: "3".into()
+            }
+        );
+        assert_eq!(
+            set("SET application_name TO 'psql'"),
+            SessionCommand::Set {
+                name: "application_name".into(),
+                value: "psql".into()
+            }
+        );
+        assert_eq!(
+            set("set TIME ZONE 'UTC'"),
+            SessionCommand::Set {
+                name: "timezone".into(),
+                value: "UTC".into()
+            }
+        );
+        assert_eq!(
+            set("SET SESSION search_path='public'"),
+            SessionCommand::Set {
+                name: "search_path".into(),
+                value: "public".into()
+            }
+        );
+        assert_eq!(
+            set("SHOW TRANSACTION ISOLATION LEVEL"),
+            SessionCommand::Show("transaction_isolation".into())
+        );
+        assert_eq!(
+            set("DEALLOCATE PREPARE s1"),
+            SessionCommand::Deallocate(Some("s1".into()))
+        );
+    }
+
+    #[test]
+    fn refuses_writes_as_read_only() {
+        for sql in [
+            "INSERT INTO sales VALUES (1)",
+            "DROP TABLE sales",
+            "CREATE TABLE t (a int)",
+            "UPDATE sales SET a = 1",
+        ] {
+            assert!(matches!(route_one(sql), Err(RouteError::ReadOnly(_))), "{sql}");
+        }
+        assert!(matches!(route_one("SELEC 1"), Err(RouteError::Syntax(_))));
+    }
+}

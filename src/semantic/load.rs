@@ -1,0 +1,924 @@
+//! Loading: YAML files → spec → resolved [`SemanticModel`], collecting every problem as a [`Diagnostic`].
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::catalog::MemorySchemaProvider;
+use datafusion::common::{Column, DFSchema, TableReference};
+use datafusion::execution::context::SessionContext;
+use datafusion::logical_expr::expr_rewriter::normalize_col;
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator};
+use datafusion::prelude::{CsvReadOptions, ParquetReadOptions};
+use marked_yaml::{LoaderOptions, Span, Spanned};
+
+use super::compile;
+use super::model::*;
+use super::spec::*;
+
+/// One model file's text, with the name errors are reported under and the directory relative paths start from.
+#[derive(Debug, Clone)]
+pub struct ModelText {
+    pub name: String,
+    pub text: String,
+    pub base_dir: PathBuf,
+}
+
+/// Parse, bind and check a semantic model. `data_dir` replaces `${data_dir}` in source locations.
+pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel, Diagnostics> {
+    let mut loader = Loader {
+        files,
+        diagnostics: Vec::new(),
+        ctx: SessionContext::new(),
+        data_dir,
+    };
+    let specs = loader.parse_files();
+    let mut models = BTreeMap::new();
+    for (file, spec) in &specs {
+        for source in &spec.sources {
+            loader.register_source(*file, source).await;
+        }
+    }
+    for (_, spec) in &specs {
+        for model in &spec.models {
+            if models.contains_key(model.name.as_str()) {
+                loader.error(model.name.span(), format!("duplicate model name `{}`", *model.name));
+            } else if let Some(resolved) = loader.bind_model(model).await {
+                models.insert(model.name.to_string(), resolved);
+            }
+        }
+    }
+    for (_, spec) in &specs {
+        for model in &spec.models {
+            loader.bind_relationships(model, &mut models);
+        }
+    }
+    loader.check_cycles(&specs, &models);
+    let models = Arc::new(models);
+    let mut views = BTreeMap::new();
+    for (_, spec) in &specs {
+        for view in &spec.views {
+            match views.entry(view.name.to_lowercase()) {
+                std::collections::btree_map::Entry::Occupied(_) => {
+                    loader.error(view.name.span(), format!("duplicate view name `{}`", *view.name))
+                }
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    if let Some(resolved) = loader.bind_view(view, &models) {
+                        slot.insert(Arc::new(resolved));
+                    }
+                }
+            }
+        }
+    }
+    if !loader.diagnostics.is_empty() {
+        return Err(Diagnostics(loader.diagnostics));
+    }
+    let mut hasher = DefaultHasher::new();
+    for file in files {
+        file.name.hash(&mut hasher);
+        file.text.hash(&mut hasher);
+    }
+    data_dir.hash(&mut hasher);
+    Ok(SemanticModel {
+        views,
+        version: hasher.finish(),
+    })
+}
+
+struct Loader<'a> {
+    files: &'a [ModelText],
+    diagnostics: Vec<Diagnostic>,
+    /// Holds the sources' tables as `<source>.<table>`; model plans are built here and then shared.
+    ctx: SessionContext,
+    data_dir: &'a Path,
+}
+
+impl Loader<'_> {
+    fn error(&mut self, span: &Span, message: impl Into<String>) {
+        let (file, line, column) = match span.start() {
+            Some(mark) => (
+                self.files
+                    .get(mark.source())
+                    .map(|f| f.name.clone())
+                    .unwrap_or_default(),
+                mark.line(),
+                mark.column(),
+            ),
+            None => (String::new(), 0, 0),
+        };
+        self.diagnostics.push(Diagnostic {
+            file,
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+
+    fn parse_files(&mut self) -> Vec<(usize, ModelFile)> {
+        let mut specs = Vec::new();
+        for (index, file) in self.files.iter().enumerate() {
+            let options = LoaderOptions::default().error_on_duplicate_keys(true);
+            match marked_yaml::from_yaml_with_options::<ModelFile>(index, &file.text, options) {
+                Ok(spec) => specs.push((index, spec)),
+                Err(error) => {
+                    let (line, column) = yaml_error_position(&error);
+                    let message = error.to_string();
+                    self.diagnostics.push(Diagnostic {
+                        file: file.name.clone(),
+                        line,
+                        column,
+                        message,
+                    });
+                }
+            }
+        }
+        specs
+    }
+
+    async fn register_source(&mut self, file: usize, source: &SourceSpec) {
+        let catalog = self.ctx.catalog("datafusion").expect("default catalog");
+        if catalog.schema(source.name.as_str()).is_some() {
+            self.error(source.name.span(), format!("duplicate source name `{}`", *source.name));
+            return;
+        }
+        let kind = source.kind.as_str();
+        if !matches!(kind, "parquet" | "csv") {
+            self.error(
+                source.kind.span(),
+                format!("unknown source kind `{kind}`; supported: parquet, csv"),
+            );
+            return;
+        }
+        if kind != "csv" && (source.has_header.is_some() || source.delimiter.is_some()) {
+            self.error(
+                source.name.span(),
+                "`has_header` and `delimiter` apply to csv sources only",
+            );
+        }
+        let _ = catalog.register_schema(source.name.as_str(), Arc::new(MemorySchemaProvider::new()));
+        let location = source.location.replace("${data_dir}", &self.data_dir.to_string_lossy());
+        let location = self.files[file].base_dir.join(location);
+        let mut tables: Vec<_> = source.tables.iter().collect();
+        tables.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        for (table, path) in tables {
+            let full = location.join(path.as_str());
+            let full = full.to_string_lossy();
+            let reference = TableReference::partial(source.name.as_str(), table.as_str());
+            if !is_glob(&full) && !Path::new(full.as_ref()).exists() {
+                self.error(
+                    path.span(),
+                    format!(
+                        "source `{}` table `{}`: no file at {full}",
+                        *source.name,
+                        table.as_str()
+                    ),
+                );
+                continue;
+            }
+            let registered = match kind {
+                "parquet" => {
+                    self.ctx
+                        .register_parquet(reference, full.as_ref(), ParquetReadOptions::default())
+                        .await
+                }
+                _ => {
+                    let delimiter = source
+                        .delimiter
+                        .as_ref()
+                        .and_then(|d| d.as_bytes().first().copied())
+                        .unwrap_or(b',');
+                    let has_header = source.has_header.as_ref().map(|h| **h).unwrap_or(true);
+                    let options = CsvReadOptions::new()
+                        .has_header(has_header)
+                        .delimiter(delimiter)
+                        .file_extension("");
+                    self.ctx.register_csv(reference, full.as_ref(), options).await
+                }
+            };
+            if let Err(e) = registered {
+                self.error(
+                    path.span(),
+                    format!("source `{}` table `{}`: {e}", *source.name, table.as_str()),
+                );
+            }
+        }
+    }
+
+    async fn bind_model(&mut self, spec: &ModelSpec) -> Option<Model> {
+        let name = spec.name.to_string();
+        let plan = match (&spec.source, &spec.table, &spec.sql) {
+            (Some(source), Some(table), None) => {
+                match self
+                    .ctx
+                    .table(TableReference::partial(source.as_str(), table.as_str()))
+                    .await
+                {
+                    Ok(frame) => frame.into_unoptimized_plan(),
+                    Err(_) => {
+                        let known = self
+                            .ctx
+                            .catalog("datafusion")
+                            .expect("default catalog")
+                            .schema(source.as_str());
+                        let message = match known {
+                            None => format!("unknown source `{}`", **source),
+                            Some(ref schema) => format!(
+                                "source `{}` has no table `{}`; it has: {}",
+                                **source,
+                                **table,
+                                sorted(schema.table_names()).join(", ")
+                            ),
+                        };
+                        let span = if known.is_none() { source.span() } else { table.span() };
+                        self.error(span, message);
+                        return None;
+                    }
+                }
+            }
+            (None, None, Some(sql)) => match self.ctx.state().create_logical_plan(sql).await {
+                Ok(
+                    plan @ (LogicalPlan::Projection(_)
+                    | LogicalPlan::Aggregate(_)
+                    | LogicalPlan::Sort(_)
+                    | LogicalPlan::Limit(_)
+                    | LogicalPlan::Distinct(_)
+                    | LogicalPlan::Union(_)
+                    | LogicalPlan::Filter(_)
+                    | LogicalPlan::SubqueryAlias(_)),
+                ) => plan,
+                Ok(_) => {
+                    self.error(sql.span(), "a model's `sql` must be a SELECT");
+                    return None;
+                }
+                Err(e) => {
+                    self.error(sql.span(), format!("model `{name}`: {e}"));
+                    return None;
+                }
+            },
+            _ => {
+                self.error(
+                    spec.name.span(),
+                    format!("model `{name}` needs either `source` and `table`, or `sql`"),
+                );
+                return None;
+            }
+        };
+        let plan = match LogicalPlanBuilder::from(plan)
+            .alias(name.as_str())
+            .and_then(|b| b.build())
+        {
+            Ok(plan) => plan,
+            Err(e) => {
+                self.error(spec.name.span(), format!("model `{name}`: {e}"));
+                return None;
+            }
+        };
+        let schema = plan.schema().clone();
+        let mut primary_key = Vec::new();
+        for key in spec.primary_key.iter() {
+            match schema.qualified_field_with_unqualified_name(key) {
+                Ok((q, f)) => primary_key.push(Column::new(q.cloned(), f.name())),
+                Err(_) => self.error(
+                    key.span(),
+                    format!("model `{name}` has no column `{}` for its primary key", **key),
+                ),
+            }
+        }
+        if spec.primary_key.is_empty() {
+            self.error(spec.primary_key.span(), format!("model `{name}` needs a primary key"));
+        }
+        let mut model = Model {
+            name: name.clone(),
+            plan,
+            primary_key,
+            dimensions: BTreeMap::new(),
+            measures: BTreeMap::new(),
+            relationships: BTreeMap::new(),
+        };
+        let mut member_names = HashSet::new();
+        for dim in &spec.dimensions {
+            if !member_names.insert(dim.name.as_str()) {
+                self.error(
+                    dim.name.span(),
+                    format!("duplicate member `{}` in model `{name}`", *dim.name),
+                );
+                continue;
+            }
+            let sql = dim
+                .sql
+                .as_ref()
+                .map(|s| (s.as_str(), s.span()))
+                .unwrap_or((dim.name.as_str(), dim.name.span()));
+            let Some((expr, data_type)) = self.bind_expr(&model.plan, sql.0, sql.1, &name) else {
+                continue;
+            };
+            let kind = match &dim.kind {
+                None => DimensionKind::of_type(&data_type),
+                Some(kind) => match DimensionKind::parse(kind) {
+                    Some(k) if k.accepts(&data_type) => k,
+                    Some(_) => {
+                        self.error(
+                            kind.span(),
+                            format!(
+                                "dimension `{}` is declared `{}` but its expression has type {data_type}",
+                                *dim.name, **kind
+                            ),
+                        );
+                        continue;
+                    }
+                    None => {
+                        self.error(
+                            kind.span(),
+                            format!(
+                                "unknown dimension type `{}`; use categorical, numeric, boolean or time",
+                                **kind
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            let dimension = Dimension {
+                expr,
+                data_type,
+                kind,
+                description: dim.description.clone(),
+                synonyms: dim.synonyms.clone(),
+                searchable: dim.searchable,
+            };
+            model.dimensions.insert(dim.name.to_string(), dimension);
+        }
+        for measure in &spec.measures {
+            if !member_names.insert(measure.name.as_str()) {
+                self.error(
+                    measure.name.span(),
+                    format!("duplicate member `{}` in model `{name}`", *measure.name),
+                );
+                continue;
+            }
+            if let Some(bound) = self.bind_measure(&model.plan, measure, &name) {
+                model.measures.insert(measure.name.to_string(), bound);
+            }
+        }
+        Some(model)
+    }
+
+    fn bind_measure(&mut self, plan: &LogicalPlan, spec: &MeasureSpec, model: &str) -> Option<Measure> {
+        let Some(aggregation) = Aggregation::parse(&spec.agg) else {
+            self.error(
+                spec.agg.span(),
+                format!("unknown aggregation `{}`; use one of {}", *spec.agg, Aggregation::NAMES),
+            );
+            return None;
+        };
+        let expr = match &spec.sql {
+            Some(sql) => {
+                let (expr, data_type) = self.bind_expr(plan, sql, sql.span(), model)?;
+                if matches!(aggregation, Aggregation::Sum | Aggregation::Avg) && !data_type.is_numeric() {
+                    self.error(
+                        sql.span(),
+                        format!(
+                            "measure `{}`: {} needs a numeric expression, got {data_type}",
+                            *spec.name, *spec.agg
+                        ),
+                    );
+                    return None;
+                }
+                Some(expr)
+            }
+            None if aggregation == Aggregation::Count => None,
+            None => {
+                self.error(
+                    spec.name.span(),
+                    format!("measure `{}` needs `sql` for aggregation `{}`", *spec.name, *spec.agg),
+                );
+                return None;
+            }
+        };
+        let filter = match &spec.filter {
+            Some(sql) => {
+                let (expr, data_type) = self.bind_expr(plan, sql, sql.span(), model)?;
+                if data_type != DataType::Boolean {
+                    self.error(
+                        sql.span(),
+                        format!(
+                            "measure `{}`: filter must be a boolean expression, got {data_type}",
+                            *spec.name
+                        ),
+                    );
+                    return None;
+                }
+                Some(expr)
+            }
+            None => None,
+        };
+        Some(Measure {
+            aggregation,
+            expr,
+            filter,
+            description: spec.description.clone(),
+            synonyms: spec.synonyms.clone(),
+        })
+    }
+
+    /// Parse `sql` over `plan`'s columns; returns the expression (columns qualified) and its type.
+    fn bind_expr(&mut self, plan: &LogicalPlan, sql: &str, span: &Span, model: &str) -> Option<(Expr, DataType)> {
+        let bound = self
+            .ctx
+            .parse_sql_expr(sql, plan.schema())
+            .and_then(|expr| normalize_col(expr, plan))
+            .and_then(|expr| expr.get_type(plan.schema()).map(|t| (expr, t)));
+        match bound {
+            Ok(bound) => Some(bound),
+            Err(e) => {
+                let columns: Vec<_> = plan.schema().fields().iter().map(|f| f.name().as_str()).collect();
+                self.error(
+                    span,
+                    format!(
+                        "model `{model}`: cannot use `{sql}`: {}; columns are: {}",
+                        e.strip_backtrace(),
+                        columns.join(", ")
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn bind_relationships(&mut self, spec: &ModelSpec, models: &mut BTreeMap<String, Model>) {
+        let name = spec.name.as_str();
+        let Some(owner) = models.get(name) else { return };
+        let mut bound = BTreeMap::new();
+        for rel in &spec.relationships {
+            let rel_name = rel
+                .name
+                .as_ref()
+                .map(|n| n.as_str())
+                .unwrap_or(rel.model.as_str())
+                .to_string();
+            let rel_span = rel.name.as_ref().map(|n| n.span()).unwrap_or(rel.model.span());
+            if bound.contains_key(&rel_name)
+                || owner.dimensions.contains_key(&rel_name)
+                || owner.measures.contains_key(&rel_name)
+            {
+                self.error(
+                    rel_span,
+                    format!("model `{name}`: relationship name `{rel_name}` is already used"),
+                );
+                continue;
+            }
+            let Some(target) = models.get(rel.model.as_str()) else {
+                self.error(
+                    rel.model.span(),
+                    format!("model `{name}`: relationship to unknown model `{}`", *rel.model),
+                );
+                continue;
+            };
+            let Some(cardinality) = Cardinality::parse(&rel.kind) else {
+                self.error(
+                    rel.kind.span(),
+                    format!(
+                        "unknown relationship type `{}`; use many_to_one, one_to_many or one_to_one",
+                        *rel.kind
+                    ),
+                );
+                continue;
+            };
+            match join_keys(&self.ctx, owner, target, &rel.on) {
+                Ok(keys) => {
+                    bound.insert(
+                        rel_name,
+                        Relationship {
+                            target: target.name.clone(),
+                            cardinality,
+                            keys,
+                        },
+                    );
+                }
+                Err(message) => self.error(
+                    rel.on.span(),
+                    format!("model `{name}`: relationship `{rel_name}`: {message}"),
+                ),
+            }
+        }
+        models.get_mut(name).expect("bound above").relationships = bound;
+    }
+
+    /// Following to-one relationships must never come back to where it started: such a loop has no grain.
+    fn check_cycles(&mut self, specs: &[(usize, ModelFile)], models: &BTreeMap<String, Model>) {
+        for (_, spec) in specs {
+            for model in &spec.models {
+                if let Some(cycle) = to_one_cycle(models, model.name.as_str()) {
+                    self.error(model.name.span(), format!("cyclic join path: {}", cycle.join(" → ")));
+                }
+            }
+        }
+    }
+
+    fn bind_view(&mut self, spec: &ViewSpec, models: &Arc<BTreeMap<String, Model>>) -> Option<View> {
+        let view_name = spec.name.to_string();
+        let Some(root) = models.get(spec.model.as_str()) else {
+            self.error(
+                spec.model.span(),
+                format!("view `{view_name}`: unknown model `{}`", *spec.model),
+            );
+            return None;
+        };
+        let mut columns = HashSet::new();
+        let mut dimensions = Vec::new();
+        for member in &spec.dimensions {
+            let Some(path_spec) = &member.member else {
+                self.error(
+                    self.member_span(member),
+                    format!("view `{view_name}`: a dimension needs `member`"),
+                );
+                continue;
+            };
+            let Some((path, model, leaf)) = self.resolve_member(models, root, path_spec) else {
+                continue;
+            };
+            let Some(dimension) = models[&model].dimensions.get(&leaf) else {
+                let known = models[&model].dimensions.keys().cloned().collect::<Vec<_>>().join(", ");
+                self.error(
+                    path_spec.span(),
+                    format!("model `{model}` has no dimension `{leaf}`; it has: {known}"),
+                );
+                continue;
+            };
+            let name = member.name.as_ref().map(|n| n.to_string()).unwrap_or(leaf);
+            if !columns.insert(name.clone()) {
+                self.error(
+                    self.member_span(member),
+                    format!("view `{view_name}`: duplicate column `{name}`"),
+                );
+                continue;
+            }
+            let mut dimension = dimension.clone();
+            if member.description.is_some() {
+                dimension.description = member.description.clone();
+            }
+            dimension.synonyms.extend(member.synonyms.iter().cloned());
+            dimensions.push(ViewDimension {
+                name,
+                path,
+                model,
+                dimension,
+            });
+        }
+        let mut measures = Vec::new();
+        let mut derived = Vec::new();
+        for member in &spec.measures {
+            match (&member.member, &member.sql) {
+                (Some(path_spec), None) => {
+                    let Some((path, model, leaf)) = self.resolve_member(models, root, path_spec) else {
+                        continue;
+                    };
+                    let Some(measure) = models[&model].measures.get(&leaf) else {
+                        let known = models[&model].measures.keys().cloned().collect::<Vec<_>>().join(", ");
+                        self.error(
+                            path_spec.span(),
+                            format!("model `{model}` has no measure `{leaf}`; it has: {known}"),
+                        );
+                        continue;
+                    };
+                    let name = member.name.as_ref().map(|n| n.to_string()).unwrap_or(leaf);
+                    if !columns.insert(name.clone()) {
+                        self.error(
+                            self.member_span(member),
+                            format!("view `{view_name}`: duplicate column `{name}`"),
+                        );
+                        continue;
+                    }
+                    let mut synonyms = measure.synonyms.clone();
+                    synonyms.extend(member.synonyms.iter().cloned());
+                    measures.push(ViewMeasure {
+                        name,
+                        description: member.description.clone().or_else(|| measure.description.clone()),
+                        synonyms,
+                        definition: MeasureDefinition::Base {
+                            path,
+                            model,
+                            measure: Box::new(measure.clone()),
+                        },
+                        data_type: DataType::Null,
+                    });
+                }
+                (None, Some(_)) if member.name.is_some() => derived.push(member),
+                _ => self.error(
+                    self.member_span(member),
+                    format!(
+                        "view `{view_name}`: a measure needs either `member`, or `name` and `sql` (a derived metric)"
+                    ),
+                ),
+            }
+        }
+        let mut view = View {
+            name: view_name.clone(),
+            description: spec.description.clone(),
+            root: root.name.clone(),
+            models: models.clone(),
+            dimensions,
+            measures,
+            schema: Arc::new(Schema::empty()),
+        };
+        for i in 0..view.measures.len() {
+            let name = view.measures[i].name.clone();
+            match compile::measure_type(&view, &name) {
+                Ok(t) => view.measures[i].data_type = t,
+                Err(e) => {
+                    self.error(spec.name.span(), format!("view `{view_name}`: measure `{name}`: {e}"));
+                    return None;
+                }
+            }
+        }
+        for member in derived {
+            let name = member.name.as_ref().expect("checked above");
+            let sql = member.sql.as_ref().expect("checked above");
+            if !columns.insert(name.to_string()) {
+                self.error(
+                    name.span(),
+                    format!("view `{view_name}`: duplicate column `{}`", **name),
+                );
+                continue;
+            }
+            let measure_schema = measure_columns(&view.measures);
+            let bound = self
+                .ctx
+                .parse_sql_expr(sql, &measure_schema)
+                .and_then(|expr| expr.get_type(&measure_schema).map(|t| (expr, t)));
+            match bound {
+                Ok((expr, data_type)) => view.measures.push(ViewMeasure {
+                    name: name.to_string(),
+                    definition: MeasureDefinition::Derived {
+                        expr: strip_qualifiers(expr),
+                    },
+                    data_type,
+                    description: member.description.clone(),
+                    synonyms: member.synonyms.clone(),
+                }),
+                Err(e) => {
+                    let known = view
+                        .measures
+                        .iter()
+                        .map(|m| m.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    self.error(
+                        sql.span(),
+                        format!(
+                            "view `{view_name}`: derived metric `{}`: {}; measures are: {known}",
+                            **name,
+                            e.strip_backtrace()
+                        ),
+                    );
+                }
+            }
+        }
+        let mut fields: Vec<Field> = view
+            .dimensions
+            .iter()
+            .map(|d| Field::new(&d.name, d.dimension.data_type.clone(), true))
+            .collect();
+        fields.extend(
+            view.measures
+                .iter()
+                .map(|m| Field::new(&m.name, m.data_type.clone(), true)),
+        );
+        view.schema = Arc::new(Schema::new(fields));
+        Some(view)
+    }
+
+    fn member_span<'s>(&self, member: &'s ViewMemberSpec) -> &'s Span {
+        member
+            .name
+            .as_ref()
+            .or(member.member.as_ref())
+            .or(member.sql.as_ref())
+            .map(|s| s.span())
+            .unwrap_or(&BLANK_SPAN)
+    }
+
+    /// `a.b.c.member`: relationship steps from `root` (or, when the first step names a model rather than a
+    /// relationship, the one path that reaches that model), then the member's name.
+    fn resolve_member(
+        &mut self,
+        models: &BTreeMap<String, Model>,
+        root: &Model,
+        spec: &Spanned<String>,
+    ) -> Option<(JoinPath, String, String)> {
+        let segments: Vec<&str> = spec.split('.').map(str::trim).collect();
+        let (leaf, steps) = segments.split_last().expect("split yields one segment at least");
+        let mut path = JoinPath::new();
+        let mut model = root;
+        for (i, step) in steps.iter().enumerate() {
+            if let Some(rel) = model.relationships.get(*step) {
+                path.push(step.to_string());
+                model = &models[&rel.target];
+                continue;
+            }
+            if i == 0 && models.contains_key(*step) {
+                let paths = paths_to(models, root, step);
+                match paths.len() {
+                    1 => {
+                        path = paths.into_iter().next().expect("one path");
+                        model = &models[*step];
+                        continue;
+                    }
+                    0 => self.error(spec.span(), format!("no join path from `{}` to `{step}`", root.name)),
+                    _ => {
+                        let listed: Vec<_> = paths.iter().map(|p| p.join(".")).collect();
+                        self.error(
+                            spec.span(),
+                            format!(
+                                "ambiguous join path from `{}` to `{step}`: {}; spell the path out",
+                                root.name,
+                                listed.join(" or ")
+                            ),
+                        );
+                    }
+                }
+                return None;
+            }
+            let known = model.relationships.keys().cloned().collect::<Vec<_>>().join(", ");
+            self.error(
+                spec.span(),
+                format!("model `{}` has no relationship `{step}`; it has: {known}", model.name),
+            );
+            return None;
+        }
+        Some((path, model.name.clone(), leaf.to_string()))
+    }
+}
+
+static BLANK_SPAN: std::sync::LazyLock<Span> = std::sync::LazyLock::new(Span::new_blank);
+
+/// Where a YAML document failed to parse or to match its schema, as (line, column).
+pub fn yaml_error_position(error: &marked_yaml::FromYamlError) -> (usize, usize) {
+    use marked_yaml::LoadError::*;
+    let mark = match error {
+        marked_yaml::FromYamlError::ParseYaml(e) => match e {
+            TopLevelMustBeMapping(m)
+            | TopLevelMustBeSequence(m)
+            | UnexpectedAnchor(m)
+            | MappingKeyMustBeScalar(m)
+            | UnexpectedTag(m)
+            | ScanError(m, _) => Some(*m),
+            DuplicateKey(inner) => inner.key.span().start().copied(),
+        },
+        marked_yaml::FromYamlError::FromNode(e) => e.start_mark(),
+    };
+    mark.map(|m| (m.line(), m.column())).unwrap_or((0, 0))
+}
+
+fn sorted(mut names: Vec<String>) -> Vec<String> {
+    names.sort();
+    names
+}
+
+fn is_glob(path: &str) -> bool {
+    path.contains(['*', '?', '['])
+}
+
+/// Every simple path (no model twice) of relationship names from `from` to the model named `target`.
+fn paths_to(models: &BTreeMap<String, Model>, from: &Model, target: &str) -> Vec<JoinPath> {
+    fn walk(
+        models: &BTreeMap<String, Model>,
+        at: &Model,
+        target: &str,
+        seen: &mut Vec<String>,
+        path: &mut JoinPath,
+        out: &mut Vec<JoinPath>,
+    ) {
+        for (name, rel) in &at.relationships {
+            if seen.contains(&rel.target) {
+                continue;
+            }
+            path.push(name.clone());
+            if rel.target == target {
+                out.push(path.clone());
+            } else {
+                seen.push(rel.target.clone());
+                walk(models, &models[&rel.target], target, seen, path, out);
+                seen.pop();
+            }
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        models,
+        from,
+        target,
+        &mut vec![from.name.clone()],
+        &mut Vec::new(),
+        &mut out,
+    );
+    out
+}
+
+fn to_one_cycle(models: &BTreeMap<String, Model>, start: &str) -> Option<Vec<String>> {
+    fn walk(models: &BTreeMap<String, Model>, at: &str, start: &str, trail: &mut Vec<String>) -> bool {
+        for rel in models.get(at).map(|m| m.relationships.values()).into_iter().flatten() {
+            if !rel.cardinality.is_to_one() {
+                continue;
+            }
+            if rel.target == start {
+                trail.push(rel.target.clone());
+                return true;
+            }
+            if trail.contains(&rel.target) {
+                continue;
+            }
+            trail.push(rel.target.clone());
+            if walk(models, &rel.target, start, trail) {
+                return true;
+            }
+            trail.pop();
+        }
+        false
+    }
+    let mut trail = vec![start.to_string()];
+    walk(models, start, start, &mut trail).then_some(trail)
+}
+
+/// `a = b AND c = d` between `owner` and `target` columns, as (owner side, target side) pairs.
+fn join_keys(ctx: &SessionContext, owner: &Model, target: &Model, on: &str) -> Result<Vec<(Expr, Expr)>, String> {
+    let joined = owner
+        .plan
+        .schema()
+        .join(target.plan.schema())
+        .map_err(|e| e.strip_backtrace())?;
+    let expr = ctx.parse_sql_expr(on, &joined).map_err(|e| e.strip_backtrace())?;
+    let mut conjuncts = Vec::new();
+    split_and(expr, &mut conjuncts);
+    let side_of = |e: &Expr| -> Option<bool> {
+        let cols = e.column_refs();
+        let first = cols.iter().next()?.relation.as_ref()?.table().to_string();
+        cols.iter()
+            .all(|c| c.relation.as_ref().map(|r| r.table()) == Some(first.as_str()))
+            .then_some(first == owner.name)
+    };
+    let mut keys = Vec::new();
+    for conjunct in conjuncts {
+        let Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) = conjunct
+        else {
+            return Err(format!("`on` must be equalities joined by AND, got `{conjunct}`"));
+        };
+        match (side_of(&left), side_of(&right)) {
+            (Some(true), Some(false)) => keys.push((*left, *right)),
+            (Some(false), Some(true)) => keys.push((*right, *left)),
+            _ => {
+                return Err(format!(
+                    "each equality must compare a `{}` column with a `{}` column",
+                    owner.name, target.name
+                ));
+            }
+        }
+    }
+    let joined_schema: &DFSchema = &joined;
+    for (a, b) in &keys {
+        a.get_type(joined_schema)
+            .and_then(|_| b.get_type(joined_schema))
+            .map_err(|e| e.strip_backtrace())?;
+    }
+    Ok(keys)
+}
+
+fn split_and(expr: Expr, out: &mut Vec<Expr>) {
+    match expr {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::And,
+            right,
+        }) => {
+            split_and(*left, out);
+            split_and(*right, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// The base measures as unqualified columns, for parsing derived metrics.
+fn measure_columns(measures: &[ViewMeasure]) -> DFSchema {
+    let fields: Vec<Field> = measures
+        .iter()
+        .map(|m| Field::new(&m.name, m.data_type.clone(), true))
+        .collect();
+    DFSchema::try_from(Schema::new(fields)).expect("measure names are unique")
+}
+
+fn strip_qualifiers(expr: Expr) -> Expr {
+    use datafusion::common::tree_node::{Transformed, TreeNode};
+    expr.transform(|e| match e {
+        Expr::Column(c) => Ok(Transformed::yes(Expr::Column(Column::new_unqualified(c.name)))),
+        other => Ok(Transformed::no(other)),
+    })
+    .expect("infallible")
+    .data
+}

@@ -1,0 +1,129 @@
+//! The semantic model as written in YAML: every value keeps its position so problems are reported as `file:line:col`.
+
+use std::collections::HashMap;
+
+use marked_yaml::Spanned;
+use serde::Deserialize;
+
+/// One YAML file of a semantic model; a model may be split over several files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
+    #[serde(default)]
+    pub models: Vec<ModelSpec>,
+    #[serde(default)]
+    pub views: Vec<ViewSpec>,
+}
+
+/// Where data lives: a kind (parquet, csv) and a location its tables are relative to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    pub name: Spanned<String>,
+    pub kind: Spanned<String>,
+    /// A directory (relative paths are relative to the YAML file); `${data_dir}` expands to the configured data dir.
+    pub location: Spanned<String>,
+    /// Table name → file or glob under `location`.
+    #[serde(default)]
+    pub tables: HashMap<Spanned<String>, Spanned<String>>,
+    /// CSV only: whether the first line is a header (default true).
+    pub has_header: Option<Spanned<bool>>,
+    /// CSV only: the field delimiter (default `,`).
+    pub delimiter: Option<Spanned<String>>,
+}
+
+/// A business entity bound to one source table or to a SQL select over sources.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    pub name: Spanned<String>,
+    pub source: Option<Spanned<String>>,
+    pub table: Option<Spanned<String>>,
+    /// A SELECT over `source.table` names, instead of `source` + `table`.
+    pub sql: Option<Spanned<String>>,
+    pub primary_key: Spanned<Vec<Spanned<String>>>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub relationships: Vec<RelationshipSpec>,
+    #[serde(default)]
+    pub dimensions: Vec<DimensionSpec>,
+    #[serde(default)]
+    pub measures: Vec<MeasureSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelationshipSpec {
+    /// Name used in member paths; defaults to the target model's name.
+    pub name: Option<Spanned<String>>,
+    pub model: Spanned<String>,
+    /// many_to_one, one_to_many or one_to_one.
+    #[serde(rename = "type")]
+    pub kind: Spanned<String>,
+    /// Equalities between this model's columns and the target's, joined by AND: `o_custkey = c_custkey`.
+    pub on: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionSpec {
+    pub name: Spanned<String>,
+    /// An expression over the model's columns; defaults to the column named like the dimension.
+    pub sql: Option<Spanned<String>>,
+    /// categorical, numeric, boolean or time; inferred from the expression's type when absent.
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub synonyms: Vec<String>,
+    /// Whether the natural-language resolver indexes this dimension's distinct values.
+    #[serde(default)]
+    pub searchable: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureSpec {
+    pub name: Spanned<String>,
+    /// sum, count, count_distinct, avg, min or max.
+    pub agg: Spanned<String>,
+    /// The aggregated expression; optional for `count` (which then counts rows).
+    pub sql: Option<Spanned<String>>,
+    /// Only rows matching this predicate are aggregated.
+    pub filter: Option<Spanned<String>>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub synonyms: Vec<String>,
+}
+
+/// What a SQL client sees as a table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewSpec {
+    pub name: Spanned<String>,
+    /// The root model: the view's grain.
+    pub model: Spanned<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub dimensions: Vec<ViewMemberSpec>,
+    #[serde(default)]
+    pub measures: Vec<ViewMemberSpec>,
+}
+
+/// A view column: a member reached by a relationship path (`orders.customer.nation.name`), or, for measures, a derived
+/// metric (`sql` over the view's other measures).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViewMemberSpec {
+    /// Column name; defaults to the member's own name.
+    pub name: Option<Spanned<String>>,
+    pub member: Option<Spanned<String>>,
+    pub sql: Option<Spanned<String>>,
+    /// Overrides the member's description.
+    pub description: Option<String>,
+    /// Added to the member's synonyms.
+    #[serde(default)]
+    pub synonyms: Vec<String>,
+}

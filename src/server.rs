@@ -1,0 +1,131 @@
+//! The running gateway: build everything from a [`Config`], accept connections under a connection limit, and shut
+//! down gracefully (stop accepting, let in-flight work finish within a grace period, then close).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::config::Config;
+use crate::demo::{self, DemoError};
+use crate::engine::Engine;
+use crate::protocol::pg::PgFrontend;
+use crate::semantic::{self, Diagnostics};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the semantic model has errors:\n{0}")]
+    Model(#[from] Diagnostics),
+    #[error(transparent)]
+    Demo(#[from] DemoError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot set up the engine: {0}")]
+    Engine(#[from] datafusion::error::DataFusionError),
+}
+
+pub struct Application {
+    /// Bound before `run_until_stopped` so callers (and tests on port 0) learn the address first.
+    pg_listener: TcpListener,
+    /// Shared by every connection.
+    frontend: Arc<PgFrontend>,
+    /// Bounds concurrent connections; a connection waits for a permit rather than overloading the engine.
+    connection_limit: Arc<Semaphore>,
+    /// In-flight work may finish within this time after a shutdown signal.
+    shutdown_grace: Duration,
+    /// The database name, for the ready-to-paste psql command.
+    database: String,
+}
+
+impl Application {
+    /// Load the model (generating the demo's data first if needed), build the engine and bind the listeners.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let started = Instant::now();
+        let data_dir = match config.demo_scale {
+            Some(scale) => demo::ensure_tpch(&config.data_dir, scale).await?,
+            None => config.data_dir.clone(),
+        };
+        let model = Arc::new(semantic::load(&config.model, &data_dir).await?);
+        tracing::info!(
+            views = model.views.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "semantic model loaded"
+        );
+        let engine = Arc::new(Engine::new(model, &config.database)?);
+        let pg_listener = TcpListener::bind(config.pg_addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.pg_addr,
+                source,
+            })?;
+        Ok(Self {
+            pg_listener,
+            frontend: Arc::new(PgFrontend::new(engine, Arc::new(config.users.clone()))),
+            connection_limit: Arc::new(Semaphore::new(config.max_connections)),
+            shutdown_grace: config.shutdown_grace,
+            database: config.database,
+        })
+    }
+
+    pub fn pg_addr(&self) -> SocketAddr {
+        self.pg_listener.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// Serve until `shutdown` completes, then drain.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let mut connections = JoinSet::new();
+        tokio::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                _ = &mut shutdown => break,
+                permit = self.connection_limit.clone().acquire_owned() => permit.expect("semaphore is never closed"),
+            };
+            let (socket, peer) = tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = self.pg_listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                },
+            };
+            let _ = socket.set_nodelay(true);
+            let frontend = self.frontend.clone();
+            connections.spawn(async move {
+                tracing::debug!(%peer, "connection opened");
+                if let Err(e) = pgwire::tokio::process_socket(socket, None, frontend).await {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                drop(permit);
+            });
+            // Reap finished connections so the set does not grow without bound.
+            while connections.try_join_next().is_some() {}
+        }
+        tracing::info!(
+            open = connections.len(),
+            grace_s = self.shutdown_grace.as_secs(),
+            "shutting down"
+        );
+        let drained = tokio::time::timeout(self.shutdown_grace, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::info!(
+                open = connections.len(),
+                "closing connections still open after the grace period"
+            );
+            connections.shutdown().await;
+        }
+        Ok(())
+    }
+}

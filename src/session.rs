@@ -1,0 +1,166 @@
+//! A client session: who is connected, their DataFusion context and their settings (SET / SHOW / RESET).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use datafusion::prelude::SessionContext;
+
+use crate::engine::{Engine, SERVER_VERSION};
+use crate::error::Error;
+
+/// Parameters a session starts with, as PostgreSQL 15 reports them (name, value, reported to the client on change).
+const DEFAULTS: [(&str, &str, bool); 22] = [
+    ("application_name", "", true),
+    ("client_encoding", "UTF8", true),
+    ("datestyle", "ISO, MDY", true),
+    ("default_transaction_isolation", "read committed", false),
+    ("default_transaction_read_only", "on", true),
+    ("extra_float_digits", "1", false),
+    ("in_hot_standby", "off", true),
+    ("integer_datetimes", "on", true),
+    ("intervalstyle", "postgres", true),
+    ("is_superuser", "off", true),
+    ("lc_messages", "C", false),
+    ("max_identifier_length", "63", false),
+    ("search_path", "\"$user\", public", false),
+    ("server_encoding", "UTF8", true),
+    ("server_version", SERVER_VERSION, true),
+    ("server_version_num", "150000", false),
+    ("standard_conforming_strings", "on", true),
+    ("statement_timeout", "0", false),
+    ("timezone", "UTC", true),
+    ("transaction_isolation", "read committed", false),
+    ("transaction_read_only", "on", false),
+    ("session_authorization", "", true),
+];
+
+/// Parameters clients may read but not change.
+const FIXED: [&str; 7] = [
+    "server_version",
+    "server_version_num",
+    "server_encoding",
+    "integer_datetimes",
+    "max_identifier_length",
+    "is_superuser",
+    "in_hot_standby",
+];
+
+pub struct Session {
+    /// The authenticated user; what `current_user` returns and, later, what policies key on.
+    pub user: String,
+    /// This session's DataFusion context (shared catalog, per-user functions).
+    pub ctx: SessionContext,
+    /// Current parameter values by lower-case name; a Mutex because protocol handlers share the session by `Arc`.
+    settings: Mutex<BTreeMap<String, String>>,
+}
+
+/// The parameters a SET changed that the client must be told about (ParameterStatus).
+pub type Reported = Option<(String, String)>;
+
+impl Session {
+    pub fn new(engine: &Engine, user: &str) -> Self {
+        let mut settings: BTreeMap<String, String> = DEFAULTS
+            .iter()
+            .map(|(k, v, _)| (k.to_string(), v.to_string()))
+            .collect();
+        settings.insert("session_authorization".into(), user.to_string());
+        Self {
+            user: user.to_string(),
+            ctx: engine.session_context(user),
+            settings: Mutex::new(settings),
+        }
+    }
+
+    pub fn show(&self, name: &str) -> Result<Vec<(String, String)>, Error> {
+        let settings = self.settings.lock().expect("settings lock");
+        if name == "all" {
+            return Ok(settings.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        }
+        let name = canonical(name);
+        settings
+            .get(&name)
+            .map(|v| vec![(name.clone(), v.clone())])
+            .ok_or(Error::UnknownSetting(name))
+    }
+
+    pub fn set(&self, name: &str, value: &str) -> Result<Reported, Error> {
+        let name = canonical(name);
+        if FIXED.contains(&name.as_str()) {
+            return Err(Error::ReadOnlySetting(name));
+        }
+        if value.eq_ignore_ascii_case("default") {
+            return self.reset(&name);
+        }
+        let value = match name.as_str() {
+            "timezone" if value.eq_ignore_ascii_case("utc") || value.eq_ignore_ascii_case("etc/utc") => {
+                "UTC".to_string()
+            }
+            _ => value.to_string(),
+        };
+        // Unknown names are accepted like PostgreSQL's custom placeholders when qualified (`myapp.x`), or when a
+        // driver merely tunes something we do not model; known ones are kept and reported.
+        let mut settings = self.settings.lock().expect("settings lock");
+        settings.insert(name.clone(), value.clone());
+        Ok(is_reported(&name).then(|| (wire_name(&name), value)))
+    }
+
+    pub fn reset(&self, name: &str) -> Result<Reported, Error> {
+        let name = canonical(name);
+        let default = DEFAULTS
+            .iter()
+            .find(|(k, _, _)| *k == name)
+            .map(|(_, v, _)| v.to_string());
+        let mut settings = self.settings.lock().expect("settings lock");
+        match default {
+            Some(value) => {
+                settings.insert(name.clone(), value.clone());
+                Ok(is_reported(&name).then(|| (wire_name(&name), value)))
+            }
+            None => {
+                settings.remove(&name);
+                Ok(None)
+            }
+        }
+    }
+
+    pub fn reset_all(&self) {
+        let mut settings = self.settings.lock().expect("settings lock");
+        let user = self.user.clone();
+        *settings = DEFAULTS
+            .iter()
+            .map(|(k, v, _)| (k.to_string(), v.to_string()))
+            .collect();
+        settings.insert("session_authorization".into(), user);
+    }
+}
+
+/// The parameters a client is told about at startup, with PostgreSQL's spelling of their names.
+pub fn startup_parameters() -> Vec<(String, String)> {
+    DEFAULTS
+        .iter()
+        .filter(|(_, _, reported)| *reported)
+        .map(|(k, v, _)| (wire_name(k), v.to_string()))
+        .collect()
+}
+
+fn canonical(name: &str) -> String {
+    match name.to_lowercase().as_str() {
+        "time zone" | "time_zone" => "timezone".into(),
+        "names" => "client_encoding".into(),
+        other => other.to_string(),
+    }
+}
+
+fn is_reported(name: &str) -> bool {
+    DEFAULTS.iter().any(|(k, _, reported)| *k == name && *reported)
+}
+
+/// PostgreSQL reports a few parameters in mixed case.
+fn wire_name(name: &str) -> String {
+    match name {
+        "datestyle" => "DateStyle".into(),
+        "intervalstyle" => "IntervalStyle".into(),
+        "timezone" => "TimeZone".into(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,164 @@
+//! Shared test harness: one demo gateway per test binary (TPC-H at a small scale, port 0), real clients, and an
+//! independent reference: hand-written SQL over the raw Parquet tables in a plain DataFusion context.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use semgate::{Application, Config};
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
+
+/// Scale of the demo used by tests: small enough to generate in a few seconds.
+pub const TEST_SCALE: f64 = 0.01;
+
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("SEMGATE_TEST_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("semgate-test-data"))
+}
+
+struct Gateway {
+    addr: SocketAddr,
+    tpch_dir: PathBuf,
+}
+
+static GATEWAY: OnceLock<Gateway> = OnceLock::new();
+
+/// The gateway's address; it is started once per test binary on its own runtime thread.
+fn gateway() -> &'static Gateway {
+    GATEWAY.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let mut config = Config::demo(data_dir(), TEST_SCALE);
+                config.pg_addr = "127.0.0.1:0".parse().unwrap();
+                let app = Application::build(config).await.expect("gateway starts");
+                let tpch_dir = semgate::demo::ensure_tpch(&data_dir(), TEST_SCALE).await.unwrap();
+                tx.send((app.pg_addr(), tpch_dir)).unwrap();
+                app.run_until_stopped(std::future::pending()).await.unwrap();
+            });
+        });
+        let (addr, tpch_dir) = rx.recv().expect("gateway started");
+        Gateway { addr, tpch_dir }
+    })
+}
+
+pub fn addr() -> SocketAddr {
+    gateway().addr
+}
+
+pub fn url(user: &str, password: &str, database: &str) -> String {
+    let addr = addr();
+    format!("postgres://{user}:{password}@{}:{}/{database}", addr.ip(), addr.port())
+}
+
+pub async fn connect_as(user: &str, password: &str, database: &str) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = tokio_postgres::connect(&url(user, password, database), NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+pub async fn connect() -> Client {
+    connect_as("analyst", "analyst", "semgate")
+        .await
+        .expect("demo credentials connect")
+}
+
+/// Rows of a query over the simple protocol, as text (NULL → "NULL").
+pub async fn rows(client: &Client, sql: &str) -> Vec<Vec<String>> {
+    let messages = client
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}\n → {e:?}"));
+    messages
+        .into_iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).unwrap_or("NULL").to_string())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A plain DataFusion context over the raw TPC-H Parquet files: the independent reference.
+pub async fn reference() -> SessionContext {
+    let ctx = SessionContext::new();
+    for table in semgate::demo::TABLES {
+        let path = gateway().tpch_dir.join(format!("{table}.parquet"));
+        ctx.register_parquet(table, path.to_string_lossy().as_ref(), ParquetReadOptions::default())
+            .await
+            .unwrap();
+    }
+    ctx
+}
+
+/// Rows of a reference query, as text.
+pub async fn reference_rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}\n → {e}"))
+        .collect()
+        .await
+        .unwrap();
+    let options = FormatOptions::default().with_null("NULL");
+    let mut out = Vec::new();
+    for batch in batches {
+        let formatters: Vec<_> = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
+            .collect();
+        for row in 0..batch.num_rows() {
+            out.push(formatters.iter().map(|f| f.value(row).to_string()).collect());
+        }
+    }
+    out
+}
+
+/// Equal cell by cell; numbers compare with a relative tolerance (decimal scales differ between engines).
+pub fn assert_same(context: &str, actual: &[Vec<String>], expected: &[Vec<String>]) {
+    assert_eq!(
+        actual.len(),
+        expected.len(),
+        "{context}: row counts differ\nactual: {actual:?}\nexpected: {expected:?}"
+    );
+    assert!(
+        !expected.is_empty(),
+        "{context}: the reference returned no rows; the comparison would prove nothing"
+    );
+    for (a_row, e_row) in actual.iter().zip(expected) {
+        assert_eq!(
+            a_row.len(),
+            e_row.len(),
+            "{context}: column counts differ: {a_row:?} vs {e_row:?}"
+        );
+        for (a, e) in a_row.iter().zip(e_row) {
+            let same = match (a.parse::<f64>(), e.parse::<f64>()) {
+                (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
+                _ => a == e || normalize_time(a) == normalize_time(e),
+            };
+            assert!(
+                same,
+                "{context}: {a:?} != {e:?}\nactual row: {a_row:?}\nexpected row: {e_row:?}"
+            );
+        }
+    }
+}
+
+fn normalize_time(text: &str) -> String {
+    let text = text.replace('T', " ");
+    let text = text.trim_end_matches("+00").trim_end_matches(".000000");
+    text.trim_end_matches(" 00:00:00").to_string()
+}

@@ -1,0 +1,285 @@
+//! The PostgreSQL wire protocol with real clients: tokio-postgres (simple, extended, binary, parameters, errors) and psql.
+
+mod common;
+
+use common::{assert_same, connect, connect_as, reference, reference_rows, rows};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extended_protocol_with_parameters_and_binary_results() {
+    let client = connect().await;
+    let statement = client
+        .prepare("SELECT region, MEASURE(revenue) AS revenue, MEASURE(line_items) AS lines FROM sales WHERE region = $1 GROUP BY region")
+        .await
+        .unwrap();
+    assert_eq!(statement.params(), &[Type::TEXT]);
+    let types: Vec<_> = statement.columns().iter().map(|c| c.type_().clone()).collect();
+    assert_eq!(types, vec![Type::TEXT, Type::NUMERIC, Type::INT8]);
+
+    let reference = reference().await;
+    let expected = reference_rows(
+        &reference,
+        "SELECT COUNT(*) FROM lineitem JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey \
+         JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey WHERE r_name = 'ASIA'",
+    )
+    .await;
+    // tokio-postgres asks for binary results; reuse the statement several times as pgjdbc does after 5 executions.
+    for _ in 0..6 {
+        let rows = client.query(&statement, &[&"ASIA"]).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        let region: &str = rows[0].get(0);
+        let lines: i64 = rows[0].get(2);
+        assert_eq!(region, "ASIA");
+        assert_eq!(lines.to_string(), expected[0][0]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_dates_timestamps_and_numbers() {
+    let client = connect().await;
+    let row = client
+        .query_one(
+            "SELECT MIN(order_date) AS first_day, date_trunc('month', MIN(order_date)) AS first_month, COUNT(*) AS n, \
+             CAST(1.5 AS DOUBLE) AS f, true AS b, CAST(7 AS SMALLINT) AS s, CAST(8 AS INT) AS i FROM sales",
+            &[],
+        )
+        .await
+        .unwrap();
+    let first_day: chrono_like::Date = row.get(0);
+    assert_eq!(first_day.0, "1992-01-01");
+    let n: i64 = row.get(2);
+    assert!(n > 0);
+    let f: f64 = row.get(3);
+    let b: bool = row.get(4);
+    let s: i16 = row.get(5);
+    let i: i32 = row.get(6);
+    assert_eq!((f, b, s, i), (1.5, true, 7, 8));
+    assert!(matches!(
+        row.columns()[1].type_(),
+        &Type::TIMESTAMP | &Type::TIMESTAMPTZ
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_of_several_types() {
+    let client = connect().await;
+    let limited = client
+        .query(
+            "SELECT nation FROM sales GROUP BY nation ORDER BY nation LIMIT $1",
+            &[&3i64],
+        )
+        .await
+        .unwrap();
+    assert_eq!(limited.len(), 3);
+    let europe = client
+        .query(
+            "SELECT nation FROM sales WHERE region = $1 AND ship_mode <> $2 GROUP BY nation",
+            &[&"EUROPE", &"AIR"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(europe.len(), 5, "TPC-H has five nations per region");
+}
+
+async fn sqlstate_of(client: &tokio_postgres::Client, sql: &str) -> SqlState {
+    match client.simple_query(sql).await {
+        Ok(_) => panic!("{sql} should fail"),
+        Err(e) => e
+            .code()
+            .cloned()
+            .unwrap_or_else(|| panic!("{sql}: no SQLSTATE in {e:?}")),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_carry_sqlstate_and_the_connection_stays_usable() {
+    let client = connect().await;
+    let cases = [
+        ("SELEC region FROM sales", SqlState::SYNTAX_ERROR),
+        ("SELECT no_such_column FROM sales", SqlState::UNDEFINED_COLUMN),
+        ("SELECT region FROM no_such_view", SqlState::UNDEFINED_TABLE),
+        (
+            "INSERT INTO sales (region) VALUES ('x')",
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+        ),
+        ("DROP TABLE sales", SqlState::READ_ONLY_SQL_TRANSACTION),
+        ("CREATE TABLE t (a INT)", SqlState::READ_ONLY_SQL_TRANSACTION),
+        ("SELECT revenue FROM sales GROUP BY revenue", SqlState::GROUPING_ERROR),
+        ("SELECT region FROM sales WHERE revenue > 0", SqlState::GROUPING_ERROR),
+        ("SELECT COUNT(revenue) FROM sales", SqlState::FEATURE_NOT_SUPPORTED),
+        ("SELECT 1/0", SqlState::DIVISION_BY_ZERO),
+        ("SELECT no_such_function(1)", SqlState::UNDEFINED_FUNCTION),
+    ];
+    for (sql, expected) in cases {
+        assert_eq!(sqlstate_of(&client, sql).await, expected, "{sql}");
+        assert_eq!(
+            rows(&client, "SELECT 42").await,
+            vec![vec!["42".to_string()]],
+            "connection usable after: {sql}"
+        );
+    }
+    // Errors in the extended protocol too.
+    let e = client.prepare("SELECT nope FROM sales").await.unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::UNDEFINED_COLUMN));
+    let message = e.as_db_error().unwrap().message().to_string();
+    assert!(
+        message.contains("nope") && message.contains("revenue"),
+        "the message lists the view's columns: {message}"
+    );
+    assert_eq!(client.query_one("SELECT 7", &[]).await.unwrap().get::<_, i64>(0), 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_and_database_errors() {
+    let cases = [
+        ("analyst", "wrong", "semgate", SqlState::INVALID_PASSWORD),
+        ("nobody", "analyst", "semgate", SqlState::INVALID_PASSWORD),
+        ("analyst", "analyst", "nodb", SqlState::INVALID_CATALOG_NAME),
+    ];
+    for (user, password, database, expected) in cases {
+        let Err(error) = connect_as(user, password, database).await else {
+            panic!("{user}/{password}@{database} must be refused");
+        };
+        assert_eq!(error.code(), Some(&expected), "{user}/{password}@{database}: {error:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_commands() {
+    let mut client = connect().await;
+    client
+        .batch_execute("SET application_name = 'tests'; SET extra_float_digits TO 3")
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&client, "SHOW application_name").await,
+        vec![vec!["tests".to_string()]]
+    );
+    assert_eq!(
+        rows(&client, "SHOW extra_float_digits").await,
+        vec![vec!["3".to_string()]]
+    );
+    assert_eq!(
+        rows(&client, "SHOW server_version").await[0][0],
+        semgate::engine::SERVER_VERSION
+    );
+    assert_eq!(rows(&client, "SHOW TimeZone").await, vec![vec!["UTC".to_string()]]);
+    client.batch_execute("RESET extra_float_digits").await.unwrap();
+    assert_eq!(
+        rows(&client, "SHOW extra_float_digits").await,
+        vec![vec!["1".to_string()]]
+    );
+    assert_eq!(
+        sqlstate_of(&client, "SHOW no_such_setting").await,
+        SqlState::UNDEFINED_OBJECT
+    );
+    client
+        .batch_execute("BEGIN READ ONLY; SELECT 1; COMMIT; BEGIN; ROLLBACK; DISCARD ALL; DEALLOCATE ALL")
+        .await
+        .unwrap();
+    let e = client.simple_query("SET server_version = '1'").await.unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::CANT_CHANGE_RUNTIME_PARAM));
+    // A transaction block behaves like PostgreSQL's read-only transactions: reads work, writes are refused.
+    let tx = client.build_transaction().read_only(true).start().await.unwrap();
+    assert_eq!(tx.query_one("SELECT 5", &[]).await.unwrap().get::<_, i64>(0), 5);
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_statement_simple_query_streams_every_result() {
+    let client = connect().await;
+    let messages = client
+        .simple_query("SELECT 1; SELECT region FROM sales GROUP BY region ORDER BY region")
+        .await
+        .unwrap();
+    let rows: Vec<_> = messages
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap().to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rows, vec!["1", "AFRICA", "AMERICA", "ASIA", "EUROPE", "MIDDLE EAST"]);
+}
+
+#[test]
+fn psql_runs_semantic_queries() {
+    let addr = common::addr();
+    let output = std::process::Command::new("psql")
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            &addr.ip().to_string(),
+            "-p",
+            &addr.port().to_string(),
+        ])
+        .args(["-U", "analyst", "-d", "semgate"])
+        .args([
+            "-c",
+            "SELECT region, MEASURE(order_count) FROM sales GROUP BY region ORDER BY region",
+        ])
+        .env("PGPASSWORD", "analyst")
+        .output()
+        .expect("psql is installed");
+    assert!(
+        output.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let expected = runtime.block_on(async {
+        let reference = reference().await;
+        reference_rows(
+            &reference,
+            "SELECT r_name, COUNT(DISTINCT l_orderkey) FROM lineitem JOIN orders ON l_orderkey = o_orderkey \
+             JOIN customer ON o_custkey = c_custkey JOIN nation ON c_nationkey = n_nationkey \
+             JOIN region ON n_regionkey = r_regionkey GROUP BY r_name ORDER BY r_name",
+        )
+        .await
+    });
+    let actual: Vec<Vec<String>> = stdout
+        .lines()
+        .map(|l| l.split('|').map(str::to_string).collect())
+        .collect();
+    assert_same("psql order_count by region", &actual, &expected);
+}
+
+/// DATE decoded from the binary wire format without pulling a date crate into the tests.
+mod chrono_like {
+    use tokio_postgres::types::{FromSql, Type};
+
+    pub struct Date(pub String);
+
+    impl<'a> FromSql<'a> for Date {
+        fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+            let days = i32::from_be_bytes(raw.try_into()?);
+            // PostgreSQL dates count days from 2000-01-01.
+            let unix_days = days as i64 + 10957;
+            let (y, m, d) = civil_from_days(unix_days);
+            Ok(Date(format!("{y:04}-{m:02}-{d:02}")))
+        }
+
+        fn accepts(ty: &Type) -> bool {
+            *ty == Type::DATE
+        }
+    }
+
+    fn civil_from_days(z: i64) -> (i64, i64, i64) {
+        let z = z + 719468;
+        let era = z.div_euclid(146097);
+        let doe = z - era * 146097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        (if m <= 2 { y + 1 } else { y }, m, d)
+    }
+}
