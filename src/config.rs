@@ -128,7 +128,7 @@ impl Config {
             }
         };
         let file: ConfigFile = marked_yaml::from_yaml(0, &text).map_err(|e| {
-            let (line, column) = crate::semantic::load::yaml_error_position(&e);
+            let (line, column) = crate::semantic::load::yaml_error_position(&e, &text);
             ConfigError::Invalid {
                 path: shown.clone(),
                 line,
@@ -136,7 +136,11 @@ impl Config {
                 message: e.to_string(),
             }
         })?;
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let base =
+            std::path::absolute(path.parent().unwrap_or(Path::new("."))).map_err(|source| ConfigError::Read {
+                path: path.into(),
+                source,
+            })?;
         let address = |value: &Option<Spanned<String>>, default: &str| -> Result<SocketAddr, ConfigError> {
             match value {
                 Some(v) => v
@@ -160,6 +164,8 @@ impl Config {
             };
             users.insert(user.name.to_string(), password);
         }
+        // Files are named in messages as the user can find them (relative to where semgate runs), read by absolute path.
+        let shown_base = path.parent().unwrap_or(Path::new(""));
         let mut model = Vec::new();
         for entry in &file.semantic {
             for file in model_files(&base.join(entry))? {
@@ -168,8 +174,12 @@ impl Config {
                     source,
                 })?;
                 let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+                let relative = file
+                    .strip_prefix(&base)
+                    .map(|r| shown_base.join(r))
+                    .unwrap_or_else(|_| file.clone());
                 model.push(ModelText {
-                    name: file.display().to_string(),
+                    name: relative.display().to_string(),
                     text,
                     base_dir,
                 });

@@ -338,7 +338,28 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
 }
 
 fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
-    arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)
+    let fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)?;
+    Ok(fields
+        .into_iter()
+        .map(|f| FieldInfo::new(column_name(f.name()), None, None, f.datatype().clone(), f.format()))
+        .collect())
+}
+
+/// PostgreSQL names an unaliased function call's column after the function (`sum`, not `sum(sales.revenue)`);
+/// BI tools and psql users rely on those short names.
+fn column_name(name: &str) -> String {
+    let Some((function, rest)) = name.split_once('(') else {
+        return name.to_string();
+    };
+    let is_call = rest.ends_with(')')
+        && !function.is_empty()
+        && function.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && rest.chars().filter(|&c| c == '(').count() + 1 == rest.chars().filter(|&c| c == ')').count();
+    if is_call {
+        function.to_lowercase()
+    } else {
+        name.to_string()
+    }
 }
 
 fn pg_type(data_type: &DataType) -> Type {
@@ -440,4 +461,20 @@ fn error_info(error: &Error) -> ErrorInfo {
 /// The one place errors become wire errors.
 fn to_pg(error: Error) -> PgWireError {
     PgWireError::UserError(Box::new(error_info(&error)))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn function_columns_are_named_like_postgres() {
+        assert_eq!(super::column_name("sum(sales.revenue)"), "sum");
+        assert_eq!(super::column_name("measure(sales.revenue)"), "measure");
+        assert_eq!(super::column_name("count(*)"), "count");
+        assert_eq!(
+            super::column_name("date_trunc(Utf8(\"month\"),sales.order_date)"),
+            "date_trunc"
+        );
+        assert_eq!(super::column_name("region"), "region");
+        assert_eq!(super::column_name("a (b"), "a (b");
+    }
 }

@@ -33,6 +33,8 @@ pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel,
         diagnostics: Vec::new(),
         ctx: SessionContext::new(),
         data_dir,
+        broken_tables: HashSet::new(),
+        broken_models: HashSet::new(),
     };
     let specs = loader.parse_files();
     let mut models = BTreeMap::new();
@@ -47,6 +49,8 @@ pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel,
                 loader.error(model.name.span(), format!("duplicate model name `{}`", *model.name));
             } else if let Some(resolved) = loader.bind_model(model).await {
                 models.insert(model.name.to_string(), resolved);
+            } else {
+                loader.broken_models.insert(model.name.to_string());
             }
         }
     }
@@ -73,7 +77,9 @@ pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel,
         }
     }
     if !loader.diagnostics.is_empty() {
-        return Err(Diagnostics(loader.diagnostics));
+        let mut diagnostics = loader.diagnostics;
+        diagnostics.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        return Err(Diagnostics(diagnostics));
     }
     let mut hasher = DefaultHasher::new();
     for file in files {
@@ -93,6 +99,10 @@ struct Loader<'a> {
     /// Holds the sources' tables as `<source>.<table>`; model plans are built here and then shared.
     ctx: SessionContext,
     data_dir: &'a Path,
+    /// Declared tables that failed to register (already reported), so models over them add no second error.
+    broken_tables: HashSet<(String, String)>,
+    /// Models that failed to bind (already reported), so views over them add no second error.
+    broken_models: HashSet<String>,
 }
 
 impl Loader<'_> {
@@ -123,7 +133,7 @@ impl Loader<'_> {
             match marked_yaml::from_yaml_with_options::<ModelFile>(index, &file.text, options) {
                 Ok(spec) => specs.push((index, spec)),
                 Err(error) => {
-                    let (line, column) = yaml_error_position(&error);
+                    let (line, column) = yaml_error_position(&error, &file.text);
                     let message = error.to_string();
                     self.diagnostics.push(Diagnostic {
                         file: file.name.clone(),
@@ -167,6 +177,7 @@ impl Loader<'_> {
             let full = full.to_string_lossy();
             let reference = TableReference::partial(source.name.as_str(), table.as_str());
             if !is_glob(&full) && !Path::new(full.as_ref()).exists() {
+                self.broken_tables.insert((source.name.to_string(), table.to_string()));
                 self.error(
                     path.span(),
                     format!(
@@ -198,6 +209,7 @@ impl Loader<'_> {
                 }
             };
             if let Err(e) = registered {
+                self.broken_tables.insert((source.name.to_string(), table.to_string()));
                 self.error(
                     path.span(),
                     format!("source `{}` table `{}`: {e}", *source.name, table.as_str()),
@@ -438,7 +450,7 @@ impl Loader<'_> {
                     span,
                     format!(
                         "model `{model}`: cannot use `{sql}`: {}; columns are: {}",
-                        e.strip_backtrace(),
+                        short_reason(&e),
                         columns.join(", ")
                     ),
                 );
@@ -470,6 +482,9 @@ impl Loader<'_> {
                 continue;
             }
             let Some(target) = models.get(rel.model.as_str()) else {
+                if self.broken_models.contains(rel.model.as_str()) {
+                    continue;
+                }
                 self.error(
                     rel.model.span(),
                     format!("model `{name}`: relationship to unknown model `{}`", *rel.model),
@@ -520,6 +535,9 @@ impl Loader<'_> {
     fn bind_view(&mut self, spec: &ViewSpec, models: &Arc<BTreeMap<String, Model>>) -> Option<View> {
         let view_name = spec.name.to_string();
         let Some(root) = models.get(spec.model.as_str()) else {
+            if self.broken_models.contains(spec.model.as_str()) {
+                return None;
+            }
             self.error(
                 spec.model.span(),
                 format!("view `{view_name}`: unknown model `{}`", *spec.model),
@@ -670,7 +688,7 @@ impl Loader<'_> {
                         format!(
                             "view `{view_name}`: derived metric `{}`: {}; measures are: {known}",
                             **name,
-                            e.strip_backtrace()
+                            short_reason(&e)
                         ),
                     );
                 }
@@ -755,7 +773,7 @@ impl Loader<'_> {
 static BLANK_SPAN: std::sync::LazyLock<Span> = std::sync::LazyLock::new(Span::new_blank);
 
 /// Where a YAML document failed to parse or to match its schema, as (line, column).
-pub fn yaml_error_position(error: &marked_yaml::FromYamlError) -> (usize, usize) {
+pub fn yaml_error_position(error: &marked_yaml::FromYamlError, text: &str) -> (usize, usize) {
     use marked_yaml::LoadError::*;
     let mark = match error {
         marked_yaml::FromYamlError::ParseYaml(e) => match e {
@@ -769,7 +787,41 @@ pub fn yaml_error_position(error: &marked_yaml::FromYamlError) -> (usize, usize)
         },
         marked_yaml::FromYamlError::FromNode(e) => e.start_mark(),
     };
-    mark.map(|m| (m.line(), m.column())).unwrap_or((0, 0))
+    match mark {
+        Some(m) => (m.line(), m.column()),
+        None => unknown_key_position(&error.to_string(), text).unwrap_or((0, 0)),
+    }
+}
+
+/// serde reports an unknown field without its position; find the first line where that key is written.
+fn unknown_key_position(message: &str, text: &str) -> Option<(usize, usize)> {
+    let key = message.strip_prefix("Unknown field `")?.split('`').next()?;
+    text.lines().enumerate().find_map(|(i, line)| {
+        let body = line.trim_start();
+        let body_start = line.len() - body.len();
+        let (offset, rest) = match body.strip_prefix("- ") {
+            Some(rest) => (
+                body_start + 2 + (rest.len() - rest.trim_start().len()),
+                rest.trim_start(),
+            ),
+            None => (body_start, body),
+        };
+        rest.strip_prefix(key)?
+            .trim_start()
+            .starts_with(':')
+            .then_some((i + 1, offset + 1))
+    })
+}
+
+/// The first line of a DataFusion error without its kind prefix: the detail (valid fields…) is said by the caller.
+fn short_reason(error: &datafusion::error::DataFusionError) -> String {
+    let text = error.strip_backtrace();
+    let first = text.lines().next().unwrap_or_default();
+    let first = first
+        .strip_prefix("Schema error: ")
+        .or_else(|| first.strip_prefix("Error during planning: "))
+        .unwrap_or(first);
+    first.trim_end_matches('.').to_string()
 }
 
 fn sorted(mut names: Vec<String>) -> Vec<String> {

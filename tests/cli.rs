@@ -1,0 +1,179 @@
+//! The `semgate` binary: `check` on broken and valid models, and `serve --config` on a CSV model, stopped by Ctrl-C.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn semgate() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_semgate"))
+}
+
+#[test]
+fn check_reports_every_problem_with_its_location() {
+    let output = semgate()
+        .args(["check", "--config", "tests/fixtures/broken/semgate.yml"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "a broken model must fail the check");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let file = "tests/fixtures/broken/model.yml";
+    let expected = [
+        ("10:11", "cyclic join path: orders → customers → orders"),
+        ("23:16", "relationship to unknown model `refunds`"),
+        ("28:15", "duplicate member `status` in model `orders`"),
+        (
+            "31:14",
+            "cannot use `no_such_column`: No field named no_such_column; columns are: id, customer_id",
+        ),
+        (
+            "34:15",
+            "dimension `created_at` is declared `time` but its expression has type Utf8",
+        ),
+        ("38:14", "measure `amount`: sum needs a numeric expression, got Utf8"),
+        ("40:14", "unknown aggregation `median`"),
+        ("42:11", "cyclic join path: customers → orders → customers"),
+        ("54:12", "source `files` has no table `nope`; it has: customers, orders"),
+        (
+            "62:17",
+            "model `orders` has no relationship `customers_typo`; it has: buyer, customer",
+        ),
+        (
+            "63:17",
+            "ambiguous join path from `orders` to `customers`: buyer or customer",
+        ),
+        ("65:17", "duplicate column `country`"),
+        ("67:17", "model `orders` has no measure `total_amountx`"),
+        ("69:14", "derived metric `ratio`: No field named missing_measure"),
+    ];
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), expected.len(), "one line per problem:\n{stdout}");
+    for (line, (position, message)) in lines.iter().zip(expected) {
+        let prefix = format!("{file}:{position}: ");
+        assert!(
+            line.starts_with(&prefix) && line.contains(message),
+            "expected `{prefix}…{message}…`, got `{line}`"
+        );
+    }
+}
+
+#[test]
+fn check_accepts_valid_models() {
+    let shop = semgate()
+        .args(["check", "--config", "tests/fixtures/shop/semgate.yml"])
+        .output()
+        .unwrap();
+    assert!(shop.status.success(), "{}", String::from_utf8_lossy(&shop.stdout));
+    assert_eq!(
+        String::from_utf8(shop.stdout).unwrap().trim(),
+        "ok: 1 views (shop_orders)"
+    );
+    let data_dir = common::data_dir();
+    let demo = semgate().args(["check", "--data-dir"]).arg(&data_dir).output().unwrap();
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stdout));
+    assert_eq!(
+        String::from_utf8(demo.stdout).unwrap().trim(),
+        "ok: 2 views (customers, sales)"
+    );
+}
+
+#[test]
+fn check_reports_yaml_errors_with_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("semgate.yml"), "semantic: [model.yml]\n").unwrap();
+    std::fs::write(dir.path().join("model.yml"), "models:\n  - name: x\n    colour: red\n").unwrap();
+    let output = semgate()
+        .arg("check")
+        .arg("--config")
+        .arg(dir.path().join("semgate.yml"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("model.yml:3:5: ") && stdout.contains("colour"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_a_config_file_and_stops_on_ctrl_c() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = KillOnDrop(
+        semgate()
+            .args([
+                "serve",
+                "--config",
+                "tests/fixtures/shop/semgate.yml",
+                "--pg-addr",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("semgate is ready") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx.recv_timeout(Duration::from_secs(60)).expect("gateway starts");
+
+    let url = format!("postgres://owner:owner-secret@127.0.0.1:{port}/shop");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let rows = client
+        .query(
+            "SELECT country, MEASURE(amount), MEASURE(paid_amount), MEASURE(customer_count), \
+             MEASURE(order_count) FROM shop_orders GROUP BY country ORDER BY country",
+            &[],
+        )
+        .await
+        .unwrap();
+    let actual: Vec<(String, Option<f64>, Option<f64>, i64, i64)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect();
+    // From the CSV files by hand: FR has customers 10 and 12 (orders 1, 2, 4, all paid), DE has 11 (order 3,
+    // refunded) and 14 (no orders: still a customer), US has 13 (order 5, open).
+    assert_eq!(
+        actual,
+        vec![
+            ("DE".into(), Some(5.25), None, 2, 1),
+            ("FR".into(), Some(162.5), Some(162.5), 2, 3),
+            ("US".into(), Some(10.0), None, 1, 1),
+        ]
+    );
+
+    let started = Instant::now();
+    Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.0.wait().unwrap();
+    assert!(status.success(), "Ctrl-C ends the server cleanly: {status:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "shutdown stays within the grace period"
+    );
+}
+
+/// A failing assertion must not leave the server running.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
