@@ -140,7 +140,9 @@ async fn serves_a_config_file_and_stops_on_ctrl_c() {
         )
         .await
         .unwrap();
-    let actual: Vec<(String, Option<f64>, Option<f64>, i64, i64)> = rows
+    /// country, amount, paid amount, customers, orders
+    type ShopRow = (String, Option<f64>, Option<f64>, i64, i64);
+    let actual: Vec<ShopRow> = rows
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
         .collect();
