@@ -16,8 +16,7 @@ use pgwire::api::auth::{AuthSource, LoginInfo, Password, ServerParameterProvider
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse,
-    Response, Tag,
+    DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
@@ -289,11 +288,6 @@ impl ExtendedQueryHandler for StatementParser {
             }
         }
         let fields = self.get_result_schema(&statement.statement, None)?;
-        if fields.is_empty() {
-            let mut response = DescribeStatementResponse::no_data();
-            response.parameters = parameters;
-            return Ok(response);
-        }
         Ok(DescribeStatementResponse::new(parameters, fields))
     }
 
@@ -309,9 +303,6 @@ impl ExtendedQueryHandler for StatementParser {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let fields = self.get_result_schema(&portal.statement.statement, Some(&portal.result_column_format))?;
-        if fields.is_empty() {
-            return Ok(DescribePortalResponse::no_data());
-        }
         Ok(DescribePortalResponse::new(fields))
     }
 }
@@ -393,10 +384,7 @@ where
         changed.map(|(name, value)| PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name, value)))
     };
     let response = match command {
-        SessionCommand::Set { name, value } if name == "transaction" => {
-            let _ = value;
-            Response::Execution(Tag::new("SET"))
-        }
+        SessionCommand::Set { name, .. } if name == "transaction" => Response::Execution(Tag::new("SET")),
         SessionCommand::Set { name, value } => {
             if let Some(message) = report(session.set(name, value)?) {
                 let _ = client.feed(message).await;

@@ -554,25 +554,18 @@ impl Loader<'_> {
                 );
                 continue;
             };
-            let Some((path, model, leaf)) = self.resolve_member(models, root, path_spec) else {
+            let Some((name, path, model, dimension)) = self.view_member(
+                models,
+                root,
+                path_spec,
+                member,
+                &mut columns,
+                &view_name,
+                "dimension",
+                |m| &m.dimensions,
+            ) else {
                 continue;
             };
-            let Some(dimension) = models[&model].dimensions.get(&leaf) else {
-                let known = models[&model].dimensions.keys().cloned().collect::<Vec<_>>().join(", ");
-                self.error(
-                    path_spec.span(),
-                    format!("model `{model}` has no dimension `{leaf}`; it has: {known}"),
-                );
-                continue;
-            };
-            let name = member.name.as_ref().map(|n| n.to_string()).unwrap_or(leaf);
-            if !columns.insert(name.clone()) {
-                self.error(
-                    self.member_span(member),
-                    format!("view `{view_name}`: duplicate column `{name}`"),
-                );
-                continue;
-            }
             let mut dimension = dimension.clone();
             if member.description.is_some() {
                 dimension.description = member.description.clone();
@@ -590,25 +583,18 @@ impl Loader<'_> {
         for member in &spec.measures {
             match (&member.member, &member.sql) {
                 (Some(path_spec), None) => {
-                    let Some((path, model, leaf)) = self.resolve_member(models, root, path_spec) else {
+                    let Some((name, path, model, measure)) = self.view_member(
+                        models,
+                        root,
+                        path_spec,
+                        member,
+                        &mut columns,
+                        &view_name,
+                        "measure",
+                        |m| &m.measures,
+                    ) else {
                         continue;
                     };
-                    let Some(measure) = models[&model].measures.get(&leaf) else {
-                        let known = models[&model].measures.keys().cloned().collect::<Vec<_>>().join(", ");
-                        self.error(
-                            path_spec.span(),
-                            format!("model `{model}` has no measure `{leaf}`; it has: {known}"),
-                        );
-                        continue;
-                    };
-                    let name = member.name.as_ref().map(|n| n.to_string()).unwrap_or(leaf);
-                    if !columns.insert(name.clone()) {
-                        self.error(
-                            self.member_span(member),
-                            format!("view `{view_name}`: duplicate column `{name}`"),
-                        );
-                        continue;
-                    }
                     let mut synonyms = measure.synonyms.clone();
                     synonyms.extend(member.synonyms.iter().cloned());
                     measures.push(ViewMeasure {
@@ -706,6 +692,40 @@ impl Loader<'_> {
         );
         view.schema = Arc::new(Schema::new(fields));
         Some(view)
+    }
+
+    /// Resolve a view member of one kind (`members` picks the model's dimensions or measures) and claim its column
+    /// name; reports and returns `None` when the path, the member or the name is wrong.
+    #[allow(clippy::too_many_arguments)]
+    fn view_member<'m, T>(
+        &mut self,
+        models: &'m BTreeMap<String, Model>,
+        root: &Model,
+        path_spec: &Spanned<String>,
+        member: &ViewMemberSpec,
+        columns: &mut HashSet<String>,
+        view_name: &str,
+        kind: &str,
+        members: impl Fn(&'m Model) -> &'m BTreeMap<String, T>,
+    ) -> Option<(String, JoinPath, String, &'m T)> {
+        let (path, model, leaf) = self.resolve_member(models, root, path_spec)?;
+        let Some(found) = members(&models[&model]).get(&leaf) else {
+            let known = members(&models[&model]).keys().cloned().collect::<Vec<_>>().join(", ");
+            self.error(
+                path_spec.span(),
+                format!("model `{model}` has no {kind} `{leaf}`; it has: {known}"),
+            );
+            return None;
+        };
+        let name = member.name.as_ref().map(|n| n.to_string()).unwrap_or(leaf);
+        if !columns.insert(name.clone()) {
+            self.error(
+                self.member_span(member),
+                format!("view `{view_name}`: duplicate column `{name}`"),
+            );
+            return None;
+        }
+        Some((name, path, model, found))
     }
 
     fn member_span<'s>(&self, member: &'s ViewMemberSpec) -> &'s Span {
