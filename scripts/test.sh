@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests (real sockets, real clients: tokio-postgres, psql), then the
-# Python client suite (psycopg2 in a local venv). Installs what it needs itself.
+# Python client suite (psycopg2 in a local venv, pgjdbc through Java). Installs what it needs itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +8,15 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-target}"
 export SEMGATE_TEST_DATA_DIR="${SEMGATE_TEST_DATA_DIR:-/var/tmp/semgate-test-data}"
 
-command -v psql >/dev/null || { echo "installing psql"; apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null; }
+# Real clients from Debian's packages: psql, and pgjdbc for the JDBC tests.
+missing=()
+command -v psql >/dev/null || missing+=(postgresql-client)
+ls /usr/share/java/postgresql*.jar >/dev/null 2>&1 || missing+=(libpostgresql-jdbc-java)
+command -v javac >/dev/null || missing+=(default-jdk-headless)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 
 cargo build --locked --all-targets
 cargo test --locked --all-targets
