@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::TreeNodeRecursion;
@@ -15,8 +16,13 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, LogicalPlan, Signature, Volatility, create_udf,
 };
 use datafusion::optimizer::{Analyzer, AnalyzerRule};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::sqlparser::ast::Statement;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Interrupted;
 
 use crate::semantic::SemanticModel;
 use crate::semantic::provider::SemanticViewTable;
@@ -121,8 +127,36 @@ impl Engine {
     }
 
     /// Analyze (semantic rewrite first), optimize and start executing; batches stream as they are produced.
-    pub async fn execute(ctx: &SessionContext, plan: LogicalPlan) -> Result<SendableRecordBatchStream> {
-        ctx.execute_logical_plan(plan).await?.execute_stream().await
+    /// The stream ends with an [`Interrupted`] error when `cancel` fires or `timeout` passes, whichever comes first;
+    /// dropping it stops the work.
+    pub async fn execute(
+        ctx: &SessionContext,
+        plan: LogicalPlan,
+        cancel: CancellationToken,
+        timeout: Option<Duration>,
+    ) -> Result<SendableRecordBatchStream> {
+        let stream = ctx.execute_logical_plan(plan).await?.execute_stream().await?;
+        let schema = stream.schema();
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let guarded = futures::stream::unfold(Some(stream), move |running| {
+            let cancel = cancel.clone();
+            async move {
+                let mut stream = running?;
+                let timer = async {
+                    match deadline {
+                        Some(deadline) => tokio::time::sleep_until(deadline).await,
+                        None => std::future::pending().await,
+                    }
+                };
+                let interrupted = |why| Some((Err(DataFusionError::External(Box::new(why))), None));
+                tokio::select! {
+                    batch = stream.next() => batch.map(|b| (b, Some(stream))),
+                    _ = cancel.cancelled() => interrupted(Interrupted::Canceled),
+                    _ = timer => interrupted(Interrupted::Timeout),
+                }
+            }
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, guarded)))
     }
 }
 

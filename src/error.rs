@@ -17,8 +17,15 @@ pub enum Error {
     UnknownSetting(String),
     #[error("parameter \"{0}\" cannot be changed")]
     ReadOnlySetting(String),
+}
+
+/// Why a running statement stopped early; carried inside the engine's error so every protocol maps it alike.
+#[derive(Debug, thiserror::Error)]
+pub enum Interrupted {
     #[error("canceling statement due to user request")]
     Canceled,
+    #[error("canceling statement due to statement timeout")]
+    Timeout,
 }
 
 impl Error {
@@ -31,7 +38,6 @@ impl Error {
             Error::Query(e) => query_sqlstate(e),
             Error::UnknownSetting(_) => "42704",
             Error::ReadOnlySetting(_) => "55P02",
-            Error::Canceled => "57014",
         }
     }
 }
@@ -58,6 +64,11 @@ fn semantic(error: &DataFusionError) -> Option<&SemanticError> {
 }
 
 fn query_sqlstate(error: &DataFusionError) -> &'static str {
+    if let DataFusionError::External(inner) = root(error)
+        && inner.is::<Interrupted>()
+    {
+        return "57014";
+    }
     if let Some(semantic) = semantic(error) {
         return match semantic {
             SemanticError::UnknownColumn { .. } => "42703",
@@ -103,6 +114,11 @@ fn query_sqlstate(error: &DataFusionError) -> &'static str {
 
 /// DataFusion's message without its backtrace and without the error-kind prefix.
 fn query_message(error: &DataFusionError) -> String {
+    if let DataFusionError::External(inner) = root(error)
+        && let Some(interrupted) = inner.downcast_ref::<Interrupted>()
+    {
+        return interrupted.to_string();
+    }
     if let Some(semantic) = semantic(error) {
         return semantic.to_string();
     }

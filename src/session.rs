@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use datafusion::prelude::SessionContext;
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
@@ -52,6 +54,8 @@ pub struct Session {
     pub ctx: SessionContext,
     /// Current parameter values by lower-case name; a Mutex because protocol handlers share the session by `Arc`.
     settings: Mutex<BTreeMap<String, String>>,
+    /// Cancels the running statement (a client's CancelRequest); replaced by a fresh token for each statement.
+    running: Mutex<CancellationToken>,
 }
 
 /// The parameters a SET changed that the client must be told about (ParameterStatus).
@@ -68,6 +72,7 @@ impl Session {
             user: user.to_string(),
             ctx: engine.session_context(user),
             settings: Mutex::new(settings),
+            running: Mutex::new(CancellationToken::new()),
         }
     }
 
@@ -121,6 +126,42 @@ impl Session {
                 Ok(None)
             }
         }
+    }
+
+    /// A token for the statement about to run; [`Session::cancel`] fires it.
+    pub fn begin_statement(&self) -> CancellationToken {
+        let token = CancellationToken::new();
+        *self.running.lock().expect("token lock") = token.clone();
+        token
+    }
+
+    pub fn cancel(&self) {
+        self.running.lock().expect("token lock").cancel();
+    }
+
+    /// `statement_timeout` as PostgreSQL reads it: milliseconds, or a number with a unit (ms, s, min, h); 0 is none.
+    pub fn statement_timeout(&self) -> Option<Duration> {
+        let value = self
+            .settings
+            .lock()
+            .expect("settings lock")
+            .get("statement_timeout")
+            .cloned()
+            .unwrap_or_default();
+        let value = value.trim().to_lowercase();
+        let split = value
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(value.len());
+        let (number, unit) = value.split_at(split);
+        let number: f64 = number.parse().ok()?;
+        let millis = match unit.trim() {
+            "" | "ms" => number,
+            "s" => number * 1e3,
+            "min" => number * 60e3,
+            "h" => number * 3600e3,
+            _ => return None,
+        };
+        (millis > 0.0).then(|| Duration::from_secs_f64(millis / 1e3))
     }
 
     pub fn reset_all(&self) {

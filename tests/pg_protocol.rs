@@ -283,3 +283,42 @@ mod chrono_like {
         (if m <= 2 { y + 1 } else { y }, m, d)
     }
 }
+
+/// Long enough to still be running when interrupted: a cross product of billions of rows.
+const SLOW_QUERY: &str = "SELECT COUNT(*) FROM (SELECT ship_date FROM sales GROUP BY ship_date) a, \
+     (SELECT order_date FROM sales GROUP BY order_date) b, (SELECT nation FROM sales GROUP BY nation) c, \
+     (SELECT brand FROM sales GROUP BY brand) d WHERE a.ship_date > b.order_date";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_timeout_cancels_with_57014() {
+    let client = connect().await;
+    client.batch_execute("SET statement_timeout = '200ms'").await.unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(sqlstate_of(&client, SLOW_QUERY).await, SqlState::QUERY_CANCELED);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "stopped near the timeout: {:?}",
+        started.elapsed()
+    );
+    client.batch_execute("SET statement_timeout = 0").await.unwrap();
+    assert_eq!(rows(&client, "SELECT 3").await, vec![vec!["3".to_string()]]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_request_stops_the_running_statement() {
+    let client = connect().await;
+    let token = client.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        token.cancel_query(tokio_postgres::NoTls).await.unwrap();
+    });
+    let started = std::time::Instant::now();
+    assert_eq!(sqlstate_of(&client, SLOW_QUERY).await, SqlState::QUERY_CANCELED);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "stopped soon after the cancel: {:?}",
+        started.elapsed()
+    );
+    canceller.await.unwrap();
+    assert_eq!(rows(&client, "SELECT 4").await, vec![vec!["4".to_string()]]);
+}

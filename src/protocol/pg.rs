@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema};
@@ -13,6 +13,7 @@ use futures::{Sink, SinkExt, StreamExt, stream};
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
 use pgwire::api::auth::{AuthSource, LoginInfo, Password, ServerParameterProvider, StartupHandler};
+use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
@@ -23,6 +24,7 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, METADATA_USER, PgWireServerHandlers, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::startup::ParameterStatus;
 
 use crate::config::Users;
@@ -33,6 +35,33 @@ use crate::session::Session;
 
 const SCRAM_ITERATIONS: usize = 4096;
 
+/// Sessions by the (process id, secret key) their client was given, so a CancelRequest on another connection can
+/// reach them. Weak: a closed connection's session goes away with it.
+#[derive(Default)]
+struct Sessions(Mutex<HashMap<CancelKey, Weak<Session>>>);
+
+/// What a client quotes in a CancelRequest: the process id and secret key it got at startup.
+type CancelKey = (i32, Vec<u8>);
+
+impl Sessions {
+    fn register(&self, key: CancelKey, session: &Arc<Session>) {
+        let mut sessions = self.0.lock().expect("sessions lock");
+        sessions.retain(|_, s| s.strong_count() > 0);
+        sessions.insert(key, Arc::downgrade(session));
+    }
+}
+
+#[async_trait]
+impl CancelHandler for Sessions {
+    async fn on_cancel_request(&self, request: CancelRequest) {
+        let key = (request.pid, request.secret_key.to_bytes().to_vec());
+        let session = self.0.lock().expect("sessions lock").get(&key).and_then(Weak::upgrade);
+        if let Some(session) = session {
+            session.cancel();
+        }
+    }
+}
+
 /// Everything a connection needs; one instance serves all connections.
 pub struct PgFrontend {
     /// Plans and runs queries for every session.
@@ -41,12 +70,23 @@ pub struct PgFrontend {
     users: Arc<Users>,
     /// Plans statements at Parse so Describe can report parameter and result types.
     parser: Arc<StatementParser>,
+    /// Where cancel requests find the session they target.
+    sessions: Arc<Sessions>,
 }
 
 impl PgFrontend {
     pub fn new(engine: Arc<Engine>, users: Arc<Users>) -> Self {
-        let parser = Arc::new(StatementParser { engine: engine.clone() });
-        Self { engine, users, parser }
+        let sessions = Arc::new(Sessions::default());
+        let parser = Arc::new(StatementParser {
+            engine: engine.clone(),
+            sessions: sessions.clone(),
+        });
+        Self {
+            engine,
+            users,
+            parser,
+            sessions,
+        }
     }
 }
 
@@ -67,6 +107,10 @@ impl PgWireServerHandlers for PgFrontend {
         let mut scram = ScramAuth::new(auth);
         scram.set_iterations(SCRAM_ITERATIONS);
         Arc::new(SASLAuthStartupHandler::new(Arc::new(StartupParameters)).with_scram(scram))
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.sessions.clone()
     }
 }
 
@@ -129,14 +173,21 @@ pub enum Prepared {
 
 pub struct StatementParser {
     engine: Arc<Engine>,
+    sessions: Arc<Sessions>,
 }
 
 impl StatementParser {
     fn session<C: ClientInfo>(&self, client: &C) -> Arc<Session> {
+        if let Some(session) = client.session_extensions().get::<Session>() {
+            return session;
+        }
         let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
-        client
+        let session = client
             .session_extensions()
-            .get_or_insert_with(|| Session::new(&self.engine, &user))
+            .get_or_insert_with(|| Session::new(&self.engine, &user));
+        let (pid, secret) = client.pid_and_secret_key();
+        self.sessions.register((pid, secret.to_bytes().to_vec()), &session);
+        session
     }
 
     async fn prepare(&self, session: &Session, routed: Routed) -> Result<Prepared, Error> {
@@ -238,6 +289,7 @@ impl ExtendedQueryHandler for StatementParser {
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         Arc::new(StatementParser {
             engine: self.engine.clone(),
+            sessions: self.sessions.clone(),
         })
     }
 
@@ -308,7 +360,13 @@ impl ExtendedQueryHandler for StatementParser {
 }
 
 async fn run_query(session: &Session, plan: LogicalPlan, format: &Format) -> Result<Response, Error> {
-    let stream = Engine::execute(&session.ctx, plan).await?;
+    let stream = Engine::execute(
+        &session.ctx,
+        plan,
+        session.begin_statement(),
+        session.statement_timeout(),
+    )
+    .await?;
     Ok(Response::Query(encode(stream, format)?))
 }
 
