@@ -69,6 +69,10 @@ impl Users {
     pub fn password(&self, user: &str) -> Option<&str> {
         self.0.get(user).map(String::as_str)
     }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
 }
 
 /// A resolved configuration.

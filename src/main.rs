@@ -83,12 +83,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if let Some(addr) = flight_addr {
                 config.flight_addr = addr;
             }
+            // The demo's password is public; a configured user's is not printed.
+            let credentials = match config.demo_scale {
+                Some(_) => "analyst:analyst".to_string(),
+                None => config.users.names().next().unwrap_or("USER").to_string(),
+            };
             let app = Application::build(config).await?;
             let addr = app.pg_addr();
             tracing::info!(%addr, "PostgreSQL wire protocol listening");
-            let user = "analyst";
             eprintln!(
-                "\n  semgate is ready. Connect with:\n\n    psql \"postgres://{user}:{user}@{addr}/{}\"\n",
+                "\n  semgate is ready. Connect with:\n\n    psql \"postgres://{credentials}@{addr}/{}\"\n",
                 app.database()
             );
             app.run_until_stopped(async {
