@@ -18,6 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+cargo fmt --check
 cargo build --locked --all-targets
 cargo test --locked --all-targets
 scripts/client-tests.sh
