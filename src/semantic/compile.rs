@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, NullEquality, TableReference};
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::{avg, count, count_distinct, max, min, sum};
@@ -88,7 +88,7 @@ pub fn compile(request: &Request<'_>) -> Result<LogicalPlan, SemanticError> {
     let mut by_path: BTreeMap<JoinPath, Vec<(String, Measure)>> = BTreeMap::new();
     let mut seen = HashSet::new();
     for expr in &outputs {
-        for column in expr.column_refs() {
+        for column in columns_in_order(expr) {
             if let Some(measure) = view.measure(&column.name)
                 && let MeasureDefinition::Base { path, measure: m, .. } = &measure.definition
                 && seen.insert(measure.name.clone())
@@ -129,6 +129,19 @@ pub fn compile(request: &Request<'_>) -> Result<LogicalPlan, SemanticError> {
         })
         .collect::<Vec<_>>();
     Ok(LogicalPlanBuilder::from(combined).project(projection)?.build()?)
+}
+
+/// Column references in order of appearance, so compiled plans are the same every time (snapshots, cache keys).
+fn columns_in_order(expr: &Expr) -> Vec<&Column> {
+    let mut columns = Vec::new();
+    expr.apply(|e| {
+        if let Expr::Column(c) = e {
+            columns.push(c);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .expect("infallible");
+    columns
 }
 
 fn group_name(i: usize) -> String {
