@@ -19,6 +19,7 @@ use datafusion::optimizer::{Analyzer, AnalyzerRule};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -57,6 +58,8 @@ impl Engine {
             .with_analyzer_rules(rules)
             .build();
         let base = SessionContext::new_with_state(state);
+        // pg_catalog relations and PostgreSQL functions for drivers and BI tools; our own functions below win.
+        datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&base, database, EmptyContextProvider).map_err(|e| *e)?;
         base.register_udaf(AggregateUDF::from(MeasureFunction::new()));
         base.register_udf(constant_udf("version", format!("PostgreSQL {SERVER_VERSION}")));
         base.register_udf(constant_udf("current_database", database.to_string()));

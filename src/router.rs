@@ -1,9 +1,13 @@
 //! Routing: one client string → statements, each either a query for the engine or a session command.
 //! Writes are refused here, before anything is planned, because semgate is read-only.
 
+use std::sync::LazyLock;
+
 use datafusion::sql::sqlparser::ast::Statement;
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
+use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+
+/// PostgreSQL's dialect plus the rewrites drivers' catalog queries need (`::regclass`, `= ANY(ARRAY[…])`, …).
+static PARSER: LazyLock<PostgresCompatibilityParser> = LazyLock::new(PostgresCompatibilityParser::new);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RouteError {
@@ -46,8 +50,7 @@ pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
     if let Some(command) = session_command(sql)? {
         return Ok(Routed::Command(command));
     }
-    let mut statements =
-        Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| RouteError::Syntax(syntax_message(e)))?;
+    let mut statements = PARSER.parse(sql).map_err(|e| RouteError::Syntax(syntax_message(e)))?;
     if statements.len() != 1 {
         return Err(RouteError::Syntax("expected exactly one statement".into()));
     }

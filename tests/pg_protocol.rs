@@ -203,8 +203,8 @@ async fn multi_statement_simple_query_streams_every_result() {
     assert_eq!(rows, vec!["1", "AFRICA", "AMERICA", "ASIA", "EUROPE", "MIDDLE EAST"]);
 }
 
-#[test]
-fn psql_runs_semantic_queries() {
+/// psql's unaligned, tuples-only output of one command.
+fn psql(command: &str) -> String {
     let addr = common::addr();
     let output = std::process::Command::new("psql")
         .args([
@@ -218,20 +218,44 @@ fn psql_runs_semantic_queries() {
             "-p",
             &addr.port().to_string(),
         ])
-        .args(["-U", "analyst", "-d", "semgate"])
-        .args([
-            "-c",
-            "SELECT region, MEASURE(order_count) FROM sales GROUP BY region ORDER BY region",
-        ])
+        .args(["-U", "analyst", "-d", "semgate", "-c", command])
         .env("PGPASSWORD", "analyst")
         .output()
         .expect("psql is installed");
     assert!(
         output.status.success(),
-        "psql failed: {}",
+        "psql {command} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn psql_lists_and_describes_the_views() {
+    assert_eq!(psql("\\dn"), "public|postgres\n");
+    assert_eq!(
+        psql("\\d"),
+        "public|customers|view|postgres\npublic|sales|view|postgres\n"
+    );
+    assert!(psql("\\l").lines().any(|l| l.starts_with("semgate|")));
+    let sales = psql("\\d sales");
+    for column in [
+        "order_date|date",
+        "region|text",
+        "revenue|numeric",
+        "line_items|bigint",
+        "avg_order_value|numeric",
+    ] {
+        assert!(
+            sales.lines().any(|l| l.starts_with(column)),
+            "\\d sales lacks {column}:\n{sales}"
+        );
+    }
+}
+
+#[test]
+fn psql_runs_semantic_queries() {
+    let stdout = psql("SELECT region, MEASURE(order_count) FROM sales GROUP BY region ORDER BY region");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let expected = runtime.block_on(async {
         let reference = reference().await;
