@@ -258,7 +258,6 @@ impl SimpleQueryHandler for StatementParser {
         let mut responses = Vec::new();
         for sql in router::split_statements(query) {
             let result = match router::route_one(sql) {
-                Ok(Routed::Command(command)) => run_command(client, &session, &command).await,
                 Ok(routed) => match self.prepare(&session, routed).await {
                     Ok(Prepared::Query { plan, .. }) => run_query(&session, plan, &Format::UnifiedText).await,
                     Ok(Prepared::Command(command)) => run_command(client, &session, &command).await,
