@@ -40,12 +40,10 @@ pub struct Engine {
     base: SessionContext,
     /// The database name clients connect to; also the DataFusion catalog name.
     database: String,
-    /// The model the views were registered from; its version keys caches later.
-    model: Arc<SemanticModel>,
 }
 
 impl Engine {
-    pub fn new(model: Arc<SemanticModel>, database: &str) -> Result<Self> {
+    pub fn new(model: &SemanticModel, database: &str) -> Result<Self> {
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(database, VIEW_SCHEMA)
             .with_create_default_catalog_and_schema(true)
@@ -72,16 +70,11 @@ impl Engine {
         Ok(Self {
             base,
             database: database.to_string(),
-            model,
         })
     }
 
     pub fn database(&self) -> &str {
         &self.database
-    }
-
-    pub fn model(&self) -> &Arc<SemanticModel> {
-        &self.model
     }
 
     /// A context for one client session: the shared catalog plus the functions that depend on who is asking.

@@ -49,13 +49,13 @@ impl Application {
             Some(scale) => demo::ensure_tpch(&config.data_dir, scale).await?,
             None => config.data_dir.clone(),
         };
-        let model = Arc::new(semantic::load(&config.model, &data_dir).await?);
+        let model = semantic::load(&config.model, &data_dir).await?;
         tracing::info!(
             views = model.views.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "semantic model loaded"
         );
-        let engine = Arc::new(Engine::new(model, &config.database)?);
+        let engine = Arc::new(Engine::new(&model, &config.database)?);
         let pg_listener = TcpListener::bind(config.pg_addr)
             .await
             .map_err(|source| StartError::Bind {

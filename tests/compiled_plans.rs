@@ -15,8 +15,8 @@ async fn compiled(sql: &str) -> String {
         text: text.into(),
         base_dir: ".".into(),
     }];
-    let model = std::sync::Arc::new(semantic::load(&files, &tpch).await.unwrap());
-    let engine = Engine::new(model, "semgate").unwrap();
+    let model = semantic::load(&files, &tpch).await.unwrap();
+    let engine = Engine::new(&model, "semgate").unwrap();
     let ctx = engine.session_context("analyst");
     let batches = ctx
         .sql(&format!("EXPLAIN VERBOSE {sql}"))
