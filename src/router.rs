@@ -3,7 +3,9 @@
 
 use std::sync::LazyLock;
 
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{
+    CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement,
+};
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 
 /// PostgreSQL's dialect plus the rewrites drivers' catalog queries need (`::regclass`, `= ANY(ARRAY[…])`, …).
@@ -23,7 +25,27 @@ pub enum RouteError {
 #[derive(Debug, Clone)]
 pub enum Routed {
     Query(Box<Statement>),
+    /// `COPY (query) TO STDOUT` or `COPY view TO STDOUT`: the query's rows in a COPY format.
+    CopyOut {
+        query: Box<Statement>,
+        format: CopyFormat,
+    },
     Command(SessionCommand),
+}
+
+/// How `COPY … TO STDOUT` writes rows, as PostgreSQL's options say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CopyFormat {
+    Text {
+        delimiter: char,
+        null: String,
+    },
+    Csv {
+        delimiter: char,
+        null: String,
+        header: bool,
+    },
+    Binary,
 }
 
 /// Commands a session answers by itself.
@@ -60,6 +82,35 @@ pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
         Statement::Explain { statement: inner, .. } if matches!(inner.as_ref(), Statement::Query(_)) => {
             Ok(Routed::Query(Box::new(statement)))
         }
+        Statement::Copy {
+            source,
+            to: true,
+            target: CopyTarget::Stdout,
+            options,
+            legacy_options,
+            ..
+        } => {
+            let query = match source {
+                CopySource::Query(query) => Statement::Query(query.clone()),
+                CopySource::Table { table_name, columns } => {
+                    let columns = if columns.is_empty() {
+                        "*".to_string()
+                    } else {
+                        columns.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    };
+                    let select = format!("SELECT {columns} FROM {table_name}");
+                    PARSER
+                        .parse(&select)
+                        .map_err(|e| RouteError::Syntax(syntax_message(e)))?
+                        .remove(0)
+                }
+            };
+            Ok(Routed::CopyOut {
+                query: Box::new(query),
+                format: copy_format(options, legacy_options)?,
+            })
+        }
+        Statement::Copy { to: true, .. } => Err(RouteError::Unsupported("COPY TO a file or program".into())),
         other => {
             let keyword = first_words(&other.to_string());
             if is_write(&keyword) {
@@ -68,6 +119,47 @@ pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
                 Err(RouteError::Unsupported(keyword))
             }
         }
+    }
+}
+
+fn copy_format(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<CopyFormat, RouteError> {
+    let (mut kind, mut delimiter, mut null, mut header) = ("text".to_string(), None, None, false);
+    for option in options {
+        match option {
+            CopyOption::Format(name) => kind = name.value.to_lowercase(),
+            CopyOption::Delimiter(c) => delimiter = Some(*c),
+            CopyOption::Null(text) => null = Some(text.clone()),
+            CopyOption::Header(on) => header = *on,
+            other => return Err(RouteError::Unsupported(format!("COPY option {other}"))),
+        }
+    }
+    for option in legacy {
+        match option {
+            CopyLegacyOption::Binary => kind = "binary".into(),
+            CopyLegacyOption::Csv(csv) => {
+                kind = "csv".into();
+                header |= csv.iter().any(|o| matches!(o, CopyLegacyCsvOption::Header));
+            }
+            CopyLegacyOption::Delimiter(c) => delimiter = Some(*c),
+            CopyLegacyOption::Null(text) => null = Some(text.clone()),
+            CopyLegacyOption::Header => header = true,
+            other => return Err(RouteError::Unsupported(format!("COPY option {other}"))),
+        }
+    }
+    match kind.as_str() {
+        "text" => Ok(CopyFormat::Text {
+            delimiter: delimiter.unwrap_or('\t'),
+            null: null.unwrap_or_else(|| "\\N".into()),
+        }),
+        "csv" => Ok(CopyFormat::Csv {
+            delimiter: delimiter.unwrap_or(','),
+            null: null.unwrap_or_default(),
+            header,
+        }),
+        "binary" => Ok(CopyFormat::Binary),
+        other => Err(RouteError::Syntax(format!(
+            "COPY format \"{other}\" not recognized; use text, csv or binary"
+        ))),
     }
 }
 

@@ -346,3 +346,61 @@ async fn cancel_request_stops_the_running_statement() {
     canceller.await.unwrap();
     assert_eq!(rows(&client, "SELECT 4").await, vec![vec!["4".to_string()]]);
 }
+
+async fn copy_out(client: &tokio_postgres::Client, sql: &str) -> Vec<u8> {
+    use futures::TryStreamExt;
+    let stream = client.copy_out(sql).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    let chunks: Vec<_> = stream.try_collect().await.unwrap();
+    chunks.concat()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_to_stdout_in_text_csv_and_binary() {
+    let client = connect().await;
+    let reference = reference().await;
+    let expected = reference_rows(
+        &reference,
+        "SELECT l_shipmode, COUNT(*) FROM lineitem GROUP BY l_shipmode ORDER BY l_shipmode",
+    )
+    .await;
+    let query = "SELECT ship_mode, MEASURE(line_items) FROM sales GROUP BY ship_mode ORDER BY ship_mode";
+
+    let csv =
+        String::from_utf8(copy_out(&client, &format!("COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)")).await)
+            .unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("ship_mode,measure"));
+    let actual: Vec<Vec<String>> = lines.map(|l| l.split(',').map(str::to_string).collect()).collect();
+    assert_same("COPY csv", &actual, &expected);
+
+    let text = String::from_utf8(copy_out(&client, &format!("COPY ({query}) TO STDOUT")).await).unwrap();
+    let actual: Vec<Vec<String>> = text
+        .lines()
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    assert_same("COPY text", &actual, &expected);
+
+    let binary = copy_out(
+        &client,
+        "COPY (SELECT CAST(7 AS BIGINT) AS n, CAST(NULL AS BIGINT) AS missing) TO STDOUT (FORMAT binary)",
+    )
+    .await;
+    let mut expected_binary = b"PGCOPY\n\xff\r\n\x00".to_vec();
+    expected_binary.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]); // flags, header extension
+    expected_binary.extend_from_slice(&[0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7, 0xff, 0xff, 0xff, 0xff]); // one row
+    expected_binary.extend_from_slice(&[0xff, 0xff]); // trailer
+    assert_eq!(binary, expected_binary);
+
+    let view = String::from_utf8(copy_out(&client, "COPY customers (market_segment) TO STDOUT").await).unwrap();
+    let mut segments: Vec<&str> = view.lines().collect();
+    segments.sort();
+    assert_eq!(
+        segments,
+        ["AUTOMOBILE", "BUILDING", "FURNITURE", "HOUSEHOLD", "MACHINERY"]
+    );
+
+    assert_eq!(
+        sqlstate_of(&client, "COPY sales FROM STDIN").await,
+        SqlState::READ_ONLY_SQL_TRANSACTION
+    );
+}

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use futures::{Sink, SinkExt, StreamExt, stream};
@@ -17,7 +18,8 @@ use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    DescribePortalResponse, DescribeStatementResponse, FieldFormat, FieldInfo, QueryResponse, Response, Tag,
+    CopyCsvOptions, CopyEncoder, CopyResponse, CopyTextOptions, DescribePortalResponse, DescribeStatementResponse,
+    FieldFormat, FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
@@ -25,12 +27,13 @@ use pgwire::api::{ClientInfo, ClientPortalStore, METADATA_USER, PgWireServerHand
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::cancel::CancelRequest;
+use pgwire::messages::copy::CopyData;
 use pgwire::messages::startup::ParameterStatus;
 
 use crate::config::Users;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::router::{self, Routed, SessionCommand};
+use crate::router::{self, CopyFormat, Routed, SessionCommand};
 use crate::session::Session;
 
 const SCRAM_ITERATIONS: usize = 4096;
@@ -168,6 +171,10 @@ pub enum Prepared {
         plan: LogicalPlan,
         parameter_types: Vec<DataType>,
     },
+    CopyOut {
+        plan: LogicalPlan,
+        format: CopyFormat,
+    },
     Command(SessionCommand),
 }
 
@@ -193,6 +200,10 @@ impl StatementParser {
     async fn prepare(&self, session: &Session, routed: Routed) -> Result<Prepared, Error> {
         match routed {
             Routed::Command(command) => Ok(Prepared::Command(command)),
+            Routed::CopyOut { query, format } => Ok(Prepared::CopyOut {
+                plan: Engine::plan(&session.ctx, *query).await?,
+                format,
+            }),
             Routed::Query(statement) => {
                 let plan = Engine::plan(&session.ctx, *statement).await?;
                 let parameter_types = Engine::parameter_types(&plan)?;
@@ -231,7 +242,7 @@ impl QueryParser for StatementParser {
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
         Ok(match stmt.as_ref() {
             Prepared::Query { parameter_types, .. } => parameter_types.iter().map(pg_type).collect(),
-            Prepared::Command(_) => vec![],
+            Prepared::CopyOut { .. } | Prepared::Command(_) => vec![],
         })
     }
 
@@ -240,7 +251,7 @@ impl QueryParser for StatementParser {
         match stmt.as_ref() {
             Prepared::Query { plan, .. } => fields(plan.schema().as_arrow(), &format),
             Prepared::Command(SessionCommand::Show(name)) => Ok(show_fields(name)),
-            Prepared::Command(_) => Ok(vec![]),
+            Prepared::CopyOut { .. } | Prepared::Command(_) => Ok(vec![]),
         }
     }
 }
@@ -260,6 +271,7 @@ impl SimpleQueryHandler for StatementParser {
             let result = match router::route_one(sql) {
                 Ok(routed) => match self.prepare(&session, routed).await {
                     Ok(Prepared::Query { plan, .. }) => run_query(&session, plan, &Format::UnifiedText).await,
+                    Ok(Prepared::CopyOut { plan, format }) => run_copy(&session, plan, &format).await,
                     Ok(Prepared::Command(command)) => run_command(client, &session, &command).await,
                     Err(e) => Err(e),
                 },
@@ -314,6 +326,7 @@ impl ExtendedQueryHandler for StatementParser {
                     .await
                     .map_err(to_pg)
             }
+            Prepared::CopyOut { plan, format } => run_copy(&session, plan.clone(), format).await.map_err(to_pg),
             Prepared::Command(command) => run_command(client, &session, command).await.map_err(to_pg),
         }
     }
@@ -371,10 +384,7 @@ async fn run_query(session: &Session, plan: LogicalPlan, format: &Format) -> Res
 
 /// Encode batches as DataRows as they arrive: nothing is collected, so memory stays bounded for any result size.
 fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryResponse, Error> {
-    let fields = Arc::new(
-        fields(stream.schema().as_ref(), format)
-            .map_err(|e| Error::Query(datafusion::error::DataFusionError::External(Box::new(e))))?,
-    );
+    let fields = result_fields(stream.schema().as_ref(), format)?;
     let row_fields = fields.clone();
     let rows = stream
         .map(move |batch| match batch {
@@ -383,6 +393,90 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
         })
         .flatten();
     Ok(QueryResponse::new(fields, rows))
+}
+
+/// `COPY … TO STDOUT`: rows encoded in the requested COPY format as batches arrive.
+async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> Result<Response, Error> {
+    let stream = Engine::execute(
+        &session.ctx,
+        plan,
+        session.begin_statement(),
+        session.statement_timeout(),
+    )
+    .await?;
+    let schema = stream.schema();
+    let wire_format = if *format == CopyFormat::Binary {
+        Format::UnifiedBinary
+    } else {
+        Format::UnifiedText
+    };
+    let fields = result_fields(&schema, &wire_format)?;
+    let (code, mut encoder, header) = match format {
+        CopyFormat::Binary => (1, CopyEncoder::new_binary(fields.clone()), None),
+        CopyFormat::Text { delimiter, null } => {
+            let options = CopyTextOptions {
+                delimiter: delimiter.to_string().into(),
+                null_string: null.as_str().into(),
+            };
+            (0, CopyEncoder::new_text(fields.clone(), options), None)
+        }
+        CopyFormat::Csv {
+            delimiter,
+            null,
+            header,
+        } => {
+            let options = CopyCsvOptions {
+                delimiter: delimiter.to_string().into(),
+                null_string: null.as_str().into(),
+                ..Default::default()
+            };
+            let names = schema
+                .fields()
+                .iter()
+                .map(|f| column_name(f.name()))
+                .collect::<Vec<_>>();
+            let line = format!("{}\n", names.join(&delimiter.to_string()));
+            (
+                0,
+                CopyEncoder::new_csv(fields.clone(), options),
+                header.then(|| Ok(CopyData::new(line.into()))),
+            )
+        }
+    };
+    let columns = fields.len();
+    let rows = stream
+        .map(move |batch| {
+            let copied: Vec<PgWireResult<CopyData>> = match batch {
+                Ok(batch) => (0..batch.num_rows())
+                    .map(|row| {
+                        for (col, field) in fields.iter().enumerate() {
+                            arrow_pg::encoder::encode_value(
+                                &mut encoder,
+                                batch.column(col),
+                                row,
+                                batch.schema_ref().field(col),
+                                field,
+                            )?;
+                        }
+                        Ok(encoder.take_copy())
+                    })
+                    .collect(),
+                Err(e) => vec![Err(to_pg(Error::Query(e)))],
+            };
+            stream::iter(copied)
+        })
+        .flatten();
+    Ok(Response::CopyOut(CopyResponse::new(
+        code,
+        columns,
+        stream::iter(header).chain(rows),
+    )))
+}
+
+/// The wire description of a result about to stream; a type the wire cannot carry is a query error.
+fn result_fields(schema: &Schema, format: &Format) -> Result<Arc<Vec<FieldInfo>>, Error> {
+    let fields = fields(schema, format).map_err(|e| Error::Query(DataFusionError::External(Box::new(e))))?;
+    Ok(Arc::new(fields))
 }
 
 fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
