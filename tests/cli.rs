@@ -67,7 +67,7 @@ fn check_accepts_valid_models() {
     assert!(shop.status.success(), "{}", String::from_utf8_lossy(&shop.stdout));
     assert_eq!(
         String::from_utf8(shop.stdout).unwrap().trim(),
-        "ok: 1 views (shop_orders)"
+        "ok: 2 views (large_orders, shop_orders)"
     );
     let data_dir = common::data_dir();
     let demo = semgate().args(["check", "--data-dir"]).arg(&data_dir).output().unwrap();
@@ -156,6 +156,16 @@ async fn serves_a_config_file_and_stops_on_ctrl_c() {
             ("US".into(), Some(10.0), None, 1, 1),
         ]
     );
+
+    // A model over a SQL select: orders 1, 2 and 4 have an amount of at least 20.
+    let large = client
+        .query_one(
+            "SELECT MEASURE(large_amount), MEASURE(large_order_count) FROM large_orders",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((large.get::<_, f64>(0), large.get::<_, i64>(1)), (162.5, 3));
 
     let started = Instant::now();
     Command::new("kill")
