@@ -95,10 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "\n  semgate is ready. Connect with:\n\n    psql \"postgres://{credentials}@{addr}/{}\"\n",
                 app.database()
             );
-            app.run_until_stopped(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+            app.run_until_stopped(shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config, data_dir } => {
@@ -122,6 +119,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+    }
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM, as terminals and service managers send them.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

@@ -61,7 +61,7 @@ fn check_reports_every_problem_with_its_location() {
 #[test]
 fn check_accepts_valid_models() {
     let shop = semgate()
-        .args(["check", "--config", "tests/fixtures/shop/semgate.yml"])
+        .args(["check", "--config", "examples/shop/semgate.yml"])
         .output()
         .unwrap();
     assert!(shop.status.success(), "{}", String::from_utf8_lossy(&shop.stdout));
@@ -109,7 +109,7 @@ async fn serves_a_config_file_and_stops_on_ctrl_c() {
             .args([
                 "serve",
                 "--config",
-                "tests/fixtures/shop/semgate.yml",
+                "examples/shop/semgate.yml",
                 "--pg-addr",
                 &format!("127.0.0.1:{port}"),
             ])
@@ -178,6 +178,42 @@ async fn serves_a_config_file_and_stops_on_ctrl_c() {
         started.elapsed() < Duration::from_secs(10),
         "shutdown stays within the grace period"
     );
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = KillOnDrop(
+        semgate()
+            .args([
+                "serve",
+                "--config",
+                "examples/shop/semgate.yml",
+                "--pg-addr",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap()).lines();
+    assert!(
+        stderr
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|line| line.contains("semgate is ready")),
+        "gateway starts"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.0.wait().unwrap().success(), "SIGTERM ends the server cleanly");
 }
 
 /// A failing assertion must not leave the server running.
