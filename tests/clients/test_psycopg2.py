@@ -107,3 +107,18 @@ def test_transactions_as_psycopg2_opens_them(port, reference):
     connection.commit()
     assert count == reference.execute("SELECT COUNT(*) FROM lineitem").fetchone()[0]
     connection.close()
+
+
+def test_copy_expert_csv(conn, reference):
+    import io
+
+    buf = io.StringIO()
+    conn.cursor().copy_expert(
+        "COPY (SELECT market_segment, MEASURE(customer_count) FROM customers GROUP BY 1 ORDER BY 1) "
+        "TO STDOUT WITH (FORMAT csv, HEADER)",
+        buf,
+    )
+    lines = buf.getvalue().splitlines()
+    assert lines[0] == "market_segment,measure"
+    expected = reference.execute("SELECT c_mktsegment, COUNT(*) FROM customer GROUP BY 1 ORDER BY 1").fetchall()
+    assert [tuple(line.split(",")) for line in lines[1:]] == [(s, str(n)) for s, n in expected]
