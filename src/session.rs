@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use tokio_util::sync::CancellationToken;
 
@@ -133,6 +135,11 @@ impl Session {
         let token = CancellationToken::new();
         *self.running.lock().expect("token lock") = token.clone();
         token
+    }
+
+    /// Run a planned statement under this session's cancel token and `statement_timeout`.
+    pub async fn execute(&self, plan: LogicalPlan) -> datafusion::error::Result<SendableRecordBatchStream> {
+        Engine::execute(&self.ctx, plan, self.begin_statement(), self.statement_timeout()).await
     }
 
     pub fn cancel(&self) {

@@ -99,25 +99,7 @@ fn check_reports_yaml_errors_with_position() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_a_config_file_and_stops_on_ctrl_c() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = KillOnDrop(
-        semgate()
-            .args([
-                "serve",
-                "--config",
-                "examples/shop/semgate.yml",
-                "--pg-addr",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let (port, mut child) = serve_shop();
     let stderr = child.0.stderr.take().unwrap();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -182,25 +164,7 @@ async fn serves_a_config_file_and_stops_on_ctrl_c() {
 
 #[test]
 fn sigterm_stops_the_server_cleanly() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = KillOnDrop(
-        semgate()
-            .args([
-                "serve",
-                "--config",
-                "examples/shop/semgate.yml",
-                "--pg-addr",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    let (_, mut child) = serve_shop();
     let mut stderr = BufReader::new(child.0.stderr.take().unwrap()).lines();
     assert!(
         stderr
@@ -214,6 +178,28 @@ fn sigterm_stops_the_server_cleanly() {
         .status()
         .unwrap();
     assert!(child.0.wait().unwrap().success(), "SIGTERM ends the server cleanly");
+}
+
+/// `semgate serve` on the shop example at a free port, with stderr piped so callers can wait for readiness.
+fn serve_shop() -> (u16, KillOnDrop) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = semgate()
+        .args([
+            "serve",
+            "--config",
+            "examples/shop/semgate.yml",
+            "--pg-addr",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    (port, KillOnDrop(child))
 }
 
 /// A failing assertion must not leave the server running.

@@ -372,13 +372,7 @@ impl ExtendedQueryHandler for StatementParser {
 }
 
 async fn run_query(session: &Session, plan: LogicalPlan, format: &Format) -> Result<Response, Error> {
-    let stream = Engine::execute(
-        &session.ctx,
-        plan,
-        session.begin_statement(),
-        session.statement_timeout(),
-    )
-    .await?;
+    let stream = session.execute(plan).await?;
     Ok(Response::Query(encode(stream, format)?))
 }
 
@@ -397,13 +391,7 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
 
 /// `COPY … TO STDOUT`: rows encoded in the requested COPY format as batches arrive.
 async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> Result<Response, Error> {
-    let stream = Engine::execute(
-        &session.ctx,
-        plan,
-        session.begin_statement(),
-        session.statement_timeout(),
-    )
-    .await?;
+    let stream = session.execute(plan).await?;
     let schema = stream.schema();
     let wire_format = if *format == CopyFormat::Binary {
         Format::UnifiedBinary
