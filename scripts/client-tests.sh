@@ -11,9 +11,11 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
 
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+flight_port=$(free_port)
 log=$(mktemp)
-"$CARGO_TARGET_DIR/debug/semgate" serve --pg-addr "127.0.0.1:$port" --data-dir "$data_dir" --demo-scale 0.01 >"$log" 2>&1 &
+"$CARGO_TARGET_DIR/debug/semgate" serve --pg-addr "127.0.0.1:$port" --flight-addr "127.0.0.1:$flight_port" --data-dir "$data_dir" --demo-scale 0.01 >"$log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 600); do
@@ -23,4 +25,4 @@ for _ in $(seq 1 600); do
 done
 grep -q "semgate is ready" "$log" || { cat "$log"; echo "gateway did not start"; exit 1; }
 
-SEMGATE_PORT=$port SEMGATE_TPCH_DIR="$data_dir/tpch-sf0.01" "$venv/bin/python" -m pytest -q tests/clients
+SEMGATE_PORT=$port SEMGATE_FLIGHT_PORT=$flight_port SEMGATE_TPCH_DIR="$data_dir/tpch-sf0.01" "$venv/bin/python" -m pytest -q tests/clients

@@ -140,11 +140,15 @@ impl Config {
                 message: e.to_string(),
             }
         })?;
-        let base =
-            std::path::absolute(path.parent().unwrap_or(Path::new("."))).map_err(|source| ConfigError::Read {
-                path: path.into(),
-                source,
-            })?;
+        let base = std::path::absolute(
+            path.parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new(".")),
+        )
+        .map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
         let address = |value: &Option<Spanned<String>>, default: &str| -> Result<SocketAddr, ConfigError> {
             match value {
                 Some(v) => v

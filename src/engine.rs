@@ -5,9 +5,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{ScalarValue, TableReference};
+use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::session_state::SessionStateBuilder;
@@ -122,8 +123,28 @@ impl Engine {
         Ok(typed.into_iter().map(|(_, ty)| ty).collect())
     }
 
-    /// Analyze (semantic rewrite first), optimize and start executing; batches stream as they are produced.
-    /// The stream ends with an [`Interrupted`] error when `cancel` fires or `timeout` passes, whichever comes first;
+    /// Bind `$1…$n` to values, cast to the types the plan infers for them (a client may send an int4 where the plan
+    /// compares with an int8); where the plan has no opinion the client's type stands.
+    pub fn bind(plan: LogicalPlan, values: Vec<ScalarValue>) -> Result<LogicalPlan> {
+        let mut expected = plan.get_parameter_types()?;
+        let values = values
+            .into_iter()
+            .enumerate()
+            .map(|(i, value)| match expected.remove(&format!("${}", i + 1)).flatten() {
+                Some(ty) if value.data_type() != ty => value.cast_to(&ty),
+                _ => Ok(value),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        plan.with_param_values(ParamValues::List(values.into_iter().map(Into::into).collect()))
+    }
+
+    /// The result's schema as clients see it: columns named like PostgreSQL names them.
+    pub fn result_schema(plan: &LogicalPlan) -> SchemaRef {
+        client_schema(plan.schema().as_arrow())
+    }
+
+    /// Analyze (semantic rewrite first), optimize and start executing; batches stream as they are produced, with
+    /// columns named as [`Engine::result_schema`] says. The stream ends with an [`Interrupted`] error when `cancel` fires or `timeout` passes, whichever comes first;
     /// dropping it stops the work.
     pub async fn execute(
         ctx: &SessionContext,
@@ -132,12 +153,15 @@ impl Engine {
         timeout: Option<Duration>,
     ) -> Result<SendableRecordBatchStream> {
         let stream = ctx.execute_logical_plan(plan).await?.execute_stream().await?;
-        let schema = stream.schema();
+        let schema = client_schema(&stream.schema());
+        let renamed = schema.clone();
+        let stream = stream
+            .map(move |batch| batch.and_then(|b| Ok(RecordBatch::try_new(renamed.clone(), b.columns().to_vec())?)));
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
-        let guarded = futures::stream::unfold(Some(stream), move |running| {
+        let guarded = futures::stream::unfold(Some(Box::pin(stream)), move |running| {
             let cancel = cancel.clone();
             async move {
-                let mut stream = running?;
+                let mut stream: std::pin::Pin<Box<_>> = running?;
                 let timer = async {
                     match deadline {
                         Some(deadline) => tokio::time::sleep_until(deadline).await,
@@ -153,6 +177,32 @@ impl Engine {
             }
         });
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, guarded)))
+    }
+}
+
+fn client_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_name(column_name(f.name())))
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// PostgreSQL names an unaliased function call's column after the function (`sum`, not `sum(sales.revenue)`);
+/// BI tools, psql users and notebooks rely on those short names.
+fn column_name(name: &str) -> String {
+    let Some((function, rest)) = name.split_once('(') else {
+        return name.to_string();
+    };
+    let is_call = rest.ends_with(')')
+        && !function.is_empty()
+        && function.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && rest.chars().filter(|&c| c == '(').count() + 1 == rest.chars().filter(|&c| c == ')').count();
+    if is_call {
+        function.to_lowercase()
+    } else {
+        name.to_string()
     }
 }
 
@@ -199,5 +249,21 @@ impl AggregateUDFImpl for MeasureFunction {
         Err(DataFusionError::Plan(
             "MEASURE() applies only to a measure column of a semantic view".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn function_columns_are_named_like_postgres() {
+        assert_eq!(super::column_name("sum(sales.revenue)"), "sum");
+        assert_eq!(super::column_name("measure(sales.revenue)"), "measure");
+        assert_eq!(super::column_name("count(*)"), "count");
+        assert_eq!(
+            super::column_name("date_trunc(Utf8(\"month\"),sales.order_date)"),
+            "date_trunc"
+        );
+        assert_eq!(super::column_name("region"), "region");
+        assert_eq!(super::column_name("a (b"), "a (b");
     }
 }

@@ -17,6 +17,11 @@ pub enum Error {
     UnknownSetting(String),
     #[error("parameter \"{0}\" cannot be changed")]
     ReadOnlySetting(String),
+    #[error("password authentication failed for user \"{0}\"")]
+    PasswordFailed(String),
+    /// Credentials missing, malformed or expired; the message says what to send instead.
+    #[error("{0}")]
+    NoCredentials(String),
 }
 
 /// Why a running statement stopped early; carried inside the engine's error so every protocol maps it alike.
@@ -38,6 +43,8 @@ impl Error {
             Error::Query(e) => query_sqlstate(e),
             Error::UnknownSetting(_) => "42704",
             Error::ReadOnlySetting(_) => "55P02",
+            Error::PasswordFailed(_) => "28P01",
+            Error::NoCredentials(_) => "28000",
         }
     }
 }

@@ -89,10 +89,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => config.users.names().next().unwrap_or("USER").to_string(),
             };
             let app = Application::build(config).await?;
-            let addr = app.pg_addr();
-            tracing::info!(%addr, "PostgreSQL wire protocol listening");
+            let (addr, flight) = (app.pg_addr(), app.flight_addr());
+            tracing::info!(%addr, %flight, "PostgreSQL wire and Flight SQL listening");
             eprintln!(
-                "\n  semgate is ready. Connect with:\n\n    psql \"postgres://{credentials}@{addr}/{}\"\n",
+                "\n  semgate is ready. Connect with:\n\n    psql \"postgres://{credentials}@{addr}/{}\"\n    \
+                 Flight SQL (ADBC, pyarrow.flight): grpc://{flight} with the same user and password\n",
                 app.database()
             );
             app.run_until_stopped(shutdown_signal()).await?;

@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::demo::{self, DemoError};
 use crate::engine::Engine;
+use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
 use crate::semantic::{self, Diagnostics};
 
@@ -31,8 +33,12 @@ pub enum StartError {
 pub struct Application {
     /// Bound before `run_until_stopped` so callers (and tests on port 0) learn the address first.
     pg_listener: TcpListener,
-    /// Shared by every connection.
+    /// Shared by every PostgreSQL connection.
     frontend: Arc<PgFrontend>,
+    /// Bound like `pg_listener`; served by tonic.
+    flight_listener: TcpListener,
+    /// The Flight SQL service, over the same engine and users as the PostgreSQL front end.
+    flight: FlightFrontend,
     /// Bounds concurrent connections; a connection waits for a permit rather than overloading the engine.
     connection_limit: Arc<Semaphore>,
     /// In-flight work may finish within this time after a shutdown signal.
@@ -56,15 +62,17 @@ impl Application {
             "semantic model loaded"
         );
         let engine = Arc::new(Engine::new(&model, &config.database)?);
-        let pg_listener = TcpListener::bind(config.pg_addr)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: config.pg_addr,
-                source,
-            })?;
+        let bind = |addr: SocketAddr| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })
+        };
+        let users = Arc::new(config.users.clone());
         Ok(Self {
-            pg_listener,
-            frontend: Arc::new(PgFrontend::new(engine, Arc::new(config.users.clone()))),
+            pg_listener: bind(config.pg_addr).await?,
+            flight_listener: bind(config.flight_addr).await?,
+            flight: FlightFrontend::new(engine.clone(), users.clone()),
+            frontend: Arc::new(PgFrontend::new(engine, users)),
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
             database: config.database,
@@ -75,12 +83,33 @@ impl Application {
         self.pg_listener.local_addr().expect("bound listener has an address")
     }
 
+    pub fn flight_addr(&self) -> SocketAddr {
+        self.flight_listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
     pub fn database(&self) -> &str {
         &self.database
     }
 
     /// Serve until `shutdown` completes, then drain.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+        let stopping = CancellationToken::new();
+        let flight_stopping = stopping.clone();
+        let incoming = tonic::transport::server::TcpIncoming::from(self.flight_listener).with_nodelay(Some(true));
+        let flight_service = arrow_flight::flight_service_server::FlightServiceServer::new(self.flight)
+            .max_decoding_message_size(64 << 20);
+        let flight = tokio::spawn(async move {
+            let served = tonic::transport::Server::builder()
+                .add_service(flight_service)
+                .serve_with_incoming_shutdown(incoming, flight_stopping.cancelled())
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "the Flight SQL server stopped");
+            }
+        });
+        let flight_abort = flight.abort_handle();
         let mut connections = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
@@ -115,8 +144,10 @@ impl Application {
             grace_s = self.shutdown_grace.as_secs(),
             "shutting down"
         );
+        stopping.cancel();
         let drained = tokio::time::timeout(self.shutdown_grace, async {
             while connections.join_next().await.is_some() {}
+            let _ = flight.await;
         })
         .await;
         if drained.is_err() {
@@ -125,6 +156,7 @@ impl Application {
                 "closing connections still open after the grace period"
             );
             connections.shutdown().await;
+            flight_abort.abort();
         }
         Ok(())
     }

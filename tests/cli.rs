@@ -194,6 +194,8 @@ fn serve_shop() -> (u16, KillOnDrop) {
             "examples/shop/semgate.yml",
             "--pg-addr",
             &format!("127.0.0.1:{port}"),
+            "--flight-addr",
+            "127.0.0.1:0",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -249,7 +249,7 @@ impl QueryParser for StatementParser {
     fn get_result_schema(&self, stmt: &Self::Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
         let format = format.cloned().unwrap_or(Format::UnifiedText);
         match stmt.as_ref() {
-            Prepared::Query { plan, .. } => fields(plan.schema().as_arrow(), &format),
+            Prepared::Query { plan, .. } => fields(&Engine::result_schema(plan), &format),
             Prepared::Command(SessionCommand::Show(name)) => Ok(show_fields(name)),
             Prepared::CopyOut { .. } | Prepared::Command(_) => Ok(vec![]),
         }
@@ -418,11 +418,7 @@ async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> 
                 null_string: null.as_str().into(),
                 ..Default::default()
             };
-            let names = schema
-                .fields()
-                .iter()
-                .map(|f| column_name(f.name()))
-                .collect::<Vec<_>>();
+            let names = schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>();
             let line = format!("{}\n", names.join(&delimiter.to_string()));
             (
                 0,
@@ -468,28 +464,7 @@ fn result_fields(schema: &Schema, format: &Format) -> Result<Arc<Vec<FieldInfo>>
 }
 
 fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
-    let fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)?;
-    Ok(fields
-        .into_iter()
-        .map(|f| FieldInfo::new(column_name(f.name()), None, None, f.datatype().clone(), f.format()))
-        .collect())
-}
-
-/// PostgreSQL names an unaliased function call's column after the function (`sum`, not `sum(sales.revenue)`);
-/// BI tools and psql users rely on those short names.
-fn column_name(name: &str) -> String {
-    let Some((function, rest)) = name.split_once('(') else {
-        return name.to_string();
-    };
-    let is_call = rest.ends_with(')')
-        && !function.is_empty()
-        && function.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && rest.chars().filter(|&c| c == '(').count() + 1 == rest.chars().filter(|&c| c == ')').count();
-    if is_call {
-        function.to_lowercase()
-    } else {
-        name.to_string()
-    }
+    arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)
 }
 
 fn pg_type(data_type: &DataType) -> Type {
@@ -588,20 +563,4 @@ fn error_info(error: &Error) -> ErrorInfo {
 /// The one place errors become wire errors.
 fn to_pg(error: Error) -> PgWireError {
     PgWireError::UserError(Box::new(error_info(&error)))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn function_columns_are_named_like_postgres() {
-        assert_eq!(super::column_name("sum(sales.revenue)"), "sum");
-        assert_eq!(super::column_name("measure(sales.revenue)"), "measure");
-        assert_eq!(super::column_name("count(*)"), "count");
-        assert_eq!(
-            super::column_name("date_trunc(Utf8(\"month\"),sales.order_date)"),
-            "date_trunc"
-        );
-        assert_eq!(super::column_name("region"), "region");
-        assert_eq!(super::column_name("a (b"), "a (b");
-    }
 }

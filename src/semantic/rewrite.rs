@@ -53,7 +53,7 @@ impl AnalyzerRule for SemanticRewrite {
 fn rewrite_node(node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
     let compiled = match &node {
         LogicalPlan::Aggregate(aggregate) => match relation(&aggregate.input)? {
-            Some(rel) => Some(compile_aggregate(aggregate, rel)?),
+            Some(rel) => compile_aggregate(aggregate, rel)?,
             None => None,
         },
         _ => match relation(&node)? {
@@ -73,6 +73,9 @@ struct Relation {
     view: Arc<View>,
     columns: Vec<Expr>,
     filters: Vec<Expr>,
+    /// Read through a subquery's SELECT list: its rows are that SELECT's (one per dimension combination), not the
+    /// view's, which is what `COUNT(*)` around it must count (BI tools' row-count wrappers).
+    projected: bool,
 }
 
 impl Relation {
@@ -113,7 +116,12 @@ fn relation(plan: &LogicalPlan) -> Result<Option<Relation>> {
                 return Err(unsupported("a row limit pushed into a semantic view scan"));
             }
             let filters = scan.filters.iter().map(|f| strip_qualifiers(f.clone())).collect();
-            Some(Relation { view, columns, filters })
+            Some(Relation {
+                view,
+                columns,
+                filters,
+                projected: false,
+            })
         }
         LogicalPlan::SubqueryAlias(alias) => relation(&alias.input)?,
         LogicalPlan::Filter(filter) => match relation(&filter.input)? {
@@ -132,6 +140,7 @@ fn relation(plan: &LogicalPlan) -> Result<Option<Relation>> {
                     .map(|e| rel.resolve(&projection.input, e))
                     .collect::<Result<Vec<_>>>()?;
                 rel.columns = columns;
+                rel.projected = true;
                 Some(rel)
             }
             None => None,
@@ -140,7 +149,9 @@ fn relation(plan: &LogicalPlan) -> Result<Option<Relation>> {
     })
 }
 
-fn compile_aggregate(aggregate: &Aggregate, rel: Relation) -> Result<LogicalPlan> {
+/// The aggregate compiled as one semantic request; `None` when it must run over a subquery's rows instead (the
+/// subquery is then compiled on its own as the traversal goes on).
+fn compile_aggregate(aggregate: &Aggregate, rel: Relation) -> Result<Option<LogicalPlan>> {
     let input = aggregate.input.as_ref();
     let mut outputs = Vec::new();
     for expr in &aggregate.group_expr {
@@ -155,12 +166,15 @@ fn compile_aggregate(aggregate: &Aggregate, rel: Relation) -> Result<LogicalPlan
         };
         outputs.push(aggregate_output(&rel, input, function)?);
     }
+    if rel.projected && outputs.iter().any(|o| matches!(o, Output::RowAggregate(_))) {
+        return Ok(None);
+    }
     let request = Request {
         view: &rel.view,
         outputs,
         filters: rel.filters.clone(),
     };
-    project_onto(compile::compile(&request).map_err(external)?, &aggregate.schema)
+    project_onto(compile::compile(&request).map_err(external)?, &aggregate.schema).map(Some)
 }
 
 fn aggregate_output(rel: &Relation, input: &LogicalPlan, function: AggregateFunction) -> Result<Output> {

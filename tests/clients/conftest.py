@@ -13,6 +13,12 @@ def port():
 
 
 @pytest.fixture(scope="session")
+def flight_port():
+    """The gateway's Arrow Flight (SQL) port (`semgate serve --flight-addr`)."""
+    return int(os.environ["SEMGATE_FLIGHT_PORT"])
+
+
+@pytest.fixture(scope="session")
 def reference():
     """DuckDB over the same Parquet files: an engine independent of semgate and of DataFusion."""
     tpch = os.environ["SEMGATE_TPCH_DIR"]

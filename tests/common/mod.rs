@@ -22,6 +22,7 @@ pub fn data_dir() -> PathBuf {
 
 struct Gateway {
     addr: SocketAddr,
+    flight_addr: SocketAddr,
     tpch_dir: PathBuf,
 }
 
@@ -40,19 +41,28 @@ fn gateway() -> &'static Gateway {
             runtime.block_on(async move {
                 let mut config = Config::demo(data_dir(), TEST_SCALE);
                 config.pg_addr = "127.0.0.1:0".parse().unwrap();
+                config.flight_addr = "127.0.0.1:0".parse().unwrap();
                 let app = Application::build(config).await.expect("gateway starts");
                 let tpch_dir = semgate::demo::ensure_tpch(&data_dir(), TEST_SCALE).await.unwrap();
-                tx.send((app.pg_addr(), tpch_dir)).unwrap();
+                tx.send((app.pg_addr(), app.flight_addr(), tpch_dir)).unwrap();
                 app.run_until_stopped(std::future::pending()).await.unwrap();
             });
         });
-        let (addr, tpch_dir) = rx.recv().expect("gateway started");
-        Gateway { addr, tpch_dir }
+        let (addr, flight_addr, tpch_dir) = rx.recv().expect("gateway started");
+        Gateway {
+            addr,
+            flight_addr,
+            tpch_dir,
+        }
     })
 }
 
 pub fn addr() -> SocketAddr {
     gateway().addr
+}
+
+pub fn flight_addr() -> SocketAddr {
+    gateway().flight_addr
 }
 
 pub fn url(user: &str, password: &str, database: &str) -> String {

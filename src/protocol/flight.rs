@@ -1,0 +1,871 @@
+//! Arrow Flight SQL, and plain Flight (a descriptor whose `cmd` is SQL text), for notebooks and ADBC.
+//!
+//! GetFlightInfo routes and plans the statement (so bad SQL fails there, and the schema it reports is the one DoGet
+//! sends) and hands out a ticket naming that plan; DoGet executes it and streams batches as the engine produces them.
+//! Nothing is executed ahead or parked: a ticket holds a plan, is bound to its user and expires.
+
+use std::pin::Pin;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Duration;
+
+use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::encode::FlightDataEncoderBuilder;
+use arrow_flight::error::FlightError;
+use arrow_flight::flight_service_server::FlightService;
+use arrow_flight::sql::metadata::{
+    SqlInfoData, SqlInfoDataBuilder, XdbcTypeInfo, XdbcTypeInfoData, XdbcTypeInfoDataBuilder,
+};
+use arrow_flight::sql::server::{FlightSqlService, PeekableFlightDataStream};
+use arrow_flight::sql::{
+    ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest, ActionCreatePreparedStatementResult,
+    Any, CommandGetCatalogs, CommandGetDbSchemas, CommandGetPrimaryKeys, CommandGetSqlInfo, CommandGetTableTypes,
+    CommandGetTables, CommandGetXdbcTypeInfo, CommandPreparedStatementQuery, CommandPreparedStatementUpdate,
+    CommandStatementQuery, CommandStatementUpdate, DoPutPreparedStatementResult, Nullable, ProstMessageExt, Searchable,
+    SqlInfo, SqlSupportedTransaction, TicketStatementQuery, XdbcDataType,
+};
+use arrow_flight::{
+    Action, ActionType, Criteria, Empty, FlightData, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest,
+    HandshakeResponse, IpcMessage, PollInfo, PutResult, SchemaAsIpc, SchemaResult, Ticket,
+};
+use base64::Engine as _;
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::ipc::writer::IpcWriteOptions;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, lit};
+use futures::{Stream, StreamExt, TryStreamExt, stream};
+use moka::sync::Cache;
+use prost::Message;
+use tonic::metadata::MetadataValue;
+use tonic::{Code, Request, Response, Status, Streaming};
+
+use crate::config::Users;
+use crate::engine::{Engine, SERVER_VERSION, VIEW_SCHEMA};
+use crate::error::Error;
+use crate::router::{self, RouteError, Routed, SessionCommand};
+use crate::session::Session;
+
+/// A bearer token unused this long must be renewed by a new Handshake.
+const TOKEN_IDLE: Duration = Duration::from_secs(60 * 60);
+/// A ticket (or prepared statement) unused this long is forgotten; GetFlightInfo hands out a new one.
+const TICKET_IDLE: Duration = Duration::from_secs(10 * 60);
+/// Bounds on what clients can make the gateway remember.
+const MAX_SESSIONS: u64 = 10_000;
+const MAX_TICKETS: u64 = 100_000;
+
+/// Base64 as HTTP Basic credentials arrive: arrow-go (ADBC) leaves out the padding, pyarrow sends it.
+const BASIC_AUTH: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The Flight SQL service; one instance serves every client.
+pub struct FlightSqlFrontend {
+    /// Plans and runs queries for every session.
+    engine: Arc<Engine>,
+    /// Who may connect; checked at Handshake (HTTP Basic).
+    users: Arc<Users>,
+    /// Bearer token → the session it stands for, so SET and the user's context survive between calls.
+    sessions: Cache<String, Arc<Session>>,
+    /// Ticket id → the planned statement DoGet will run; plans are small, results are never kept.
+    tickets: Cache<u128, Arc<Work>>,
+    /// Prepared statement handle → statement and its latest bound parameters.
+    prepared: Cache<u128, Arc<PreparedQuery>>,
+}
+
+/// What a ticket names: a plan with its parameters bound, and the session it runs in.
+struct Work {
+    session: Arc<Session>,
+    plan: LogicalPlan,
+}
+
+struct PreparedQuery {
+    session: Arc<Session>,
+    /// Planned at creation, placeholders unbound.
+    plan: LogicalPlan,
+    /// Set by DoPut (ADBC binds parameters that way) and used by every later GetFlightInfo.
+    parameters: Mutex<Vec<ScalarValue>>,
+}
+
+impl FlightSqlFrontend {
+    pub fn new(engine: Arc<Engine>, users: Arc<Users>) -> Self {
+        Self {
+            engine,
+            users,
+            sessions: Cache::builder()
+                .max_capacity(MAX_SESSIONS)
+                .time_to_idle(TOKEN_IDLE)
+                .build(),
+            tickets: Cache::builder()
+                .max_capacity(MAX_TICKETS)
+                .time_to_idle(TICKET_IDLE)
+                .build(),
+            prepared: Cache::builder()
+                .max_capacity(MAX_TICKETS)
+                .time_to_idle(TICKET_IDLE)
+                .build(),
+        }
+    }
+
+    /// The caller's session: a bearer token from Handshake, or HTTP Basic credentials on the call itself.
+    fn session<T>(&self, request: &Request<T>) -> Result<Arc<Session>, Status> {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| no_credentials("no credentials: authenticate with HTTP Basic (user, password)"))?;
+        if let Some(token) = header.strip_prefix("Bearer ") {
+            return self.sessions.get(token.trim()).ok_or_else(|| {
+                no_credentials("the bearer token is unknown or expired: authenticate again (Handshake)")
+            });
+        }
+        let user = self.basic_user(header)?;
+        Ok(Arc::new(Session::new(&self.engine, &user)))
+    }
+
+    /// Check `Basic base64(user:password)` against the configured users.
+    fn basic_user(&self, header: &str) -> Result<String, Status> {
+        let invalid = || no_credentials("authorization must be HTTP Basic (user:password) or a bearer token");
+        let encoded = header.strip_prefix("Basic ").ok_or_else(invalid)?;
+        let decoded = BASIC_AUTH.decode(encoded.trim()).map_err(|_| invalid())?;
+        let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+        let (user, password) = decoded.split_once(':').ok_or_else(invalid)?;
+        match self.users.password(user) {
+            Some(expected) if constant_time_eq(expected.as_bytes(), password.as_bytes()) => Ok(user.to_string()),
+            _ => Err(status(Error::PasswordFailed(user.to_string()))),
+        }
+    }
+
+    /// Route and plan one statement the way the PostgreSQL front end does; session commands apply at once.
+    async fn plan(&self, session: &Session, sql: &str) -> Result<LogicalPlan, Status> {
+        let mut statements = router::split_statements(sql);
+        if statements.len() != 1 {
+            return Err(status(
+                RouteError::Syntax("send exactly one statement per Flight SQL command".into()).into(),
+            ));
+        }
+        match router::route_one(statements.remove(0)).map_err(|e| status(e.into()))? {
+            Routed::Query(statement) => Engine::plan(&session.ctx, *statement)
+                .await
+                .map_err(|e| status(e.into())),
+            Routed::CopyOut { .. } => Err(status(
+                RouteError::Unsupported("COPY over Flight SQL (results are Arrow already: run the query)".into())
+                    .into(),
+            )),
+            Routed::Command(command) => command_plan(session, &command).map_err(status),
+        }
+    }
+
+    /// A FlightInfo whose one endpoint's ticket names `plan`, to run in `session` at DoGet.
+    fn flight_info(
+        &self,
+        session: Arc<Session>,
+        plan: LogicalPlan,
+        descriptor: FlightDescriptor,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = flight_schema(&Engine::result_schema(&plan));
+        let id: u128 = rand::random();
+        self.tickets.insert(id, Arc::new(Work { session, plan }));
+        let ticket = TicketStatementQuery {
+            statement_handle: id.to_be_bytes().to_vec().into(),
+        };
+        let info = FlightInfo::new()
+            .try_with_schema(&schema)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket.as_any().encode_to_vec())))
+            .with_descriptor(descriptor);
+        Ok(Response::new(info))
+    }
+
+    /// A metadata command's FlightInfo: its ticket is the command itself, answered at DoGet.
+    fn metadata_info(
+        &self,
+        command: impl ProstMessageExt,
+        schema: &Schema,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.session(&request)?;
+        let info = FlightInfo::new()
+            .try_with_schema(schema)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(command.as_any().encode_to_vec())))
+            .with_descriptor(request.into_inner());
+        Ok(Response::new(info))
+    }
+
+    /// The semantic views (and any other user relation), as (schema, table, Arrow schema); system schemas are left
+    /// out, as they are for PostgreSQL drivers' table lists.
+    async fn relations(&self, session: &Session) -> Result<Vec<(String, String, SchemaRef)>, Status> {
+        let catalog = session
+            .ctx
+            .catalog(self.engine.database())
+            .ok_or_else(|| Status::internal("the gateway's catalog is missing"))?;
+        let mut relations = Vec::new();
+        for schema_name in catalog.schema_names() {
+            if schema_name == "pg_catalog" || schema_name == "information_schema" {
+                continue;
+            }
+            let Some(schema) = catalog.schema(&schema_name) else {
+                continue;
+            };
+            let mut names = schema.table_names();
+            names.sort();
+            for name in names {
+                if let Ok(Some(table)) = schema.table(&name).await {
+                    relations.push((schema_name.clone(), name, table.schema()));
+                }
+            }
+        }
+        relations.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        Ok(relations)
+    }
+
+    fn prepared_query(&self, handle: &[u8], session: &Session) -> Result<Arc<PreparedQuery>, Status> {
+        let prepared = handle_id(handle)
+            .and_then(|id| self.prepared.get(&id))
+            .ok_or_else(|| Status::not_found("prepared statement is unknown or expired: prepare it again"))?;
+        if prepared.session.user != session.user {
+            return Err(Status::permission_denied(
+                "the prepared statement belongs to another user",
+            ));
+        }
+        Ok(prepared)
+    }
+}
+
+/// Session commands arrive over Flight too (`SET statement_timeout = …`): they change the token's session and
+/// answer with the rows PostgreSQL would (SHOW) or none.
+fn command_plan(session: &Session, command: &SessionCommand) -> Result<LogicalPlan, Error> {
+    let rows: Vec<(String, String)> = match command {
+        SessionCommand::Set { name, .. } if name == "transaction" => vec![],
+        SessionCommand::Set { name, value } => {
+            session.set(name, value)?;
+            vec![]
+        }
+        SessionCommand::Reset(name) => {
+            session.reset(name)?;
+            vec![]
+        }
+        SessionCommand::ResetAll | SessionCommand::DiscardAll => {
+            session.reset_all();
+            vec![]
+        }
+        SessionCommand::Show(name) => session.show(name)?,
+        SessionCommand::Begin | SessionCommand::Commit | SessionCommand::Rollback | SessionCommand::Deallocate(_) => {
+            vec![]
+        }
+    };
+    let plan = if rows.is_empty() {
+        LogicalPlanBuilder::empty(false).build()
+    } else {
+        let values = rows
+            .into_iter()
+            .map(|(name, value)| vec![lit(name), lit(value)])
+            .collect();
+        LogicalPlanBuilder::values(values)
+            .and_then(|b| {
+                b.project(vec![
+                    datafusion::prelude::col("column1").alias("name"),
+                    datafusion::prelude::col("column2").alias("setting"),
+                ])
+            })
+            .and_then(|b| b.build())
+    };
+    plan.map_err(Error::from)
+}
+
+/// The one place gateway errors become gRPC statuses: by SQLSTATE, with the same message as on the PostgreSQL wire.
+fn status(error: Error) -> Status {
+    let sqlstate = error.sqlstate();
+    let code = match sqlstate {
+        "42703" | "42P01" | "42883" | "42704" => Code::NotFound,
+        "25006" | "42501" => Code::PermissionDenied,
+        "57014" => Code::Cancelled,
+        "0A000" => Code::Unimplemented,
+        _ if sqlstate.starts_with("28") => Code::Unauthenticated,
+        _ if sqlstate.starts_with("53") => Code::ResourceExhausted,
+        _ if sqlstate.starts_with("42") || sqlstate.starts_with("22") || sqlstate.starts_with("55") => {
+            Code::InvalidArgument
+        }
+        _ => Code::Internal,
+    };
+    let mut status = Status::new(code, error.to_string());
+    if let Ok(value) = MetadataValue::try_from(sqlstate) {
+        status.metadata_mut().insert("x-sqlstate", value);
+    }
+    status
+}
+
+/// Strings and binaries as plain arrays. DataFusion produces view arrays whose values sit in shared buffers; the IPC
+/// writer would ship whole buffers with every batch (hundreds of times the data), and some clients lack view support.
+fn flight_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let plain = match f.data_type() {
+                DataType::Utf8View => DataType::Utf8,
+                DataType::BinaryView => DataType::Binary,
+                other => other.clone(),
+            };
+            f.as_ref().clone().with_data_type(plain)
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+fn to_flight_schema(
+    batch: RecordBatch,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(column, field)| match column.data_type() == field.data_type() {
+            true => Ok(column.clone()),
+            false => datafusion::arrow::compute::cast(column, field.data_type()),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
+fn no_credentials(message: &str) -> Status {
+    status(Error::NoCredentials(message.to_string()))
+}
+
+fn handle_id(handle: &[u8]) -> Option<u128> {
+    Some(u128::from_be_bytes(handle.try_into().ok()?))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn schema_bytes(schema: &Schema) -> Result<prost::bytes::Bytes, Status> {
+    let IpcMessage(bytes) = SchemaAsIpc::new(schema, &IpcWriteOptions::default())
+        .try_into()
+        .map_err(|e: datafusion::arrow::error::ArrowError| Status::internal(e.to_string()))?;
+    Ok(bytes)
+}
+
+/// One batch (a metadata answer) as a DoGet stream.
+fn batch_stream(batch: Result<RecordBatch, FlightError>) -> Response<BoxStream<FlightData>> {
+    let stream = match batch {
+        Ok(batch) => FlightDataEncoderBuilder::new()
+            .with_schema(batch.schema())
+            .build(stream::once(async { Ok(batch) }))
+            .map_err(Status::from)
+            .boxed(),
+        Err(e) => stream::once(async move { Err(Status::internal(e.to_string())) }).boxed(),
+    };
+    Response::new(stream)
+}
+
+/// Server facts ADBC and JDBC read at connect.
+static SQL_INFO: LazyLock<SqlInfoData> = LazyLock::new(|| {
+    let mut builder = SqlInfoDataBuilder::new();
+    builder.append(SqlInfo::FlightSqlServerName, "semgate");
+    builder.append(SqlInfo::FlightSqlServerVersion, SERVER_VERSION);
+    builder.append(SqlInfo::FlightSqlServerArrowVersion, "59");
+    builder.append(SqlInfo::FlightSqlServerReadOnly, true);
+    builder.append(SqlInfo::FlightSqlServerSql, true);
+    builder.append(SqlInfo::FlightSqlServerSubstrait, false);
+    builder.append(
+        SqlInfo::FlightSqlServerTransaction,
+        SqlSupportedTransaction::None as i32,
+    );
+    builder.append(SqlInfo::FlightSqlServerCancel, false);
+    builder.append(SqlInfo::SqlIdentifierQuoteChar, "\"");
+    builder.append(SqlInfo::SqlDdlCatalog, false);
+    builder.append(SqlInfo::SqlDdlSchema, false);
+    builder.append(SqlInfo::SqlDdlTable, false);
+    builder.build().expect("static SQL info is well-formed")
+});
+
+/// The SQL types results come in.
+static XDBC_TYPES: LazyLock<XdbcTypeInfoData> = LazyLock::new(|| {
+    let mut builder = XdbcTypeInfoDataBuilder::new();
+    let types = [
+        ("boolean", XdbcDataType::XdbcBit, None),
+        ("bigint", XdbcDataType::XdbcBigint, Some(64)),
+        ("integer", XdbcDataType::XdbcInteger, Some(32)),
+        ("double precision", XdbcDataType::XdbcDouble, Some(53)),
+        ("numeric", XdbcDataType::XdbcDecimal, Some(38)),
+        ("text", XdbcDataType::XdbcVarchar, None),
+        ("date", XdbcDataType::XdbcDate, None),
+        ("timestamp", XdbcDataType::XdbcTimestamp, None),
+    ];
+    for (name, data_type, size) in types {
+        let quoted = matches!(
+            data_type,
+            XdbcDataType::XdbcVarchar | XdbcDataType::XdbcDate | XdbcDataType::XdbcTimestamp
+        );
+        builder.append(XdbcTypeInfo {
+            type_name: name.into(),
+            data_type,
+            column_size: size,
+            literal_prefix: quoted.then(|| "'".into()),
+            literal_suffix: quoted.then(|| "'".into()),
+            create_params: None,
+            nullable: Nullable::NullabilityNullable,
+            case_sensitive: data_type == XdbcDataType::XdbcVarchar,
+            searchable: Searchable::Full,
+            unsigned_attribute: size.map(|_| false),
+            fixed_prec_scale: false,
+            auto_increment: size.map(|_| false),
+            local_type_name: Some(name.into()),
+            minimum_scale: None,
+            maximum_scale: None,
+            sql_data_type: data_type,
+            datetime_subcode: None,
+            num_prec_radix: size.map(|_| 10),
+            interval_precision: None,
+        });
+    }
+    builder.build().expect("static type info is well-formed")
+});
+
+/// The result schema of CommandGetPrimaryKeys, as the Flight SQL specification gives it.
+fn primary_keys_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("catalog_name", DataType::Utf8, true),
+        Field::new("db_schema_name", DataType::Utf8, true),
+        Field::new("table_name", DataType::Utf8, false),
+        Field::new("column_name", DataType::Utf8, false),
+        Field::new("key_name", DataType::Utf8, true),
+        Field::new("key_sequence", DataType::Int32, false),
+    ]))
+}
+
+#[tonic::async_trait]
+impl FlightSqlService for FlightSqlFrontend {
+    type FlightService = FlightSqlFrontend;
+
+    async fn do_handshake(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<Response<BoxStream<HandshakeResponse>>, Status> {
+        let header = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| no_credentials("no credentials: authenticate with HTTP Basic (user, password)"))?;
+        let user = self.basic_user(header)?;
+        let token = format!("{:032x}", rand::random::<u128>());
+        self.sessions
+            .insert(token.clone(), Arc::new(Session::new(&self.engine, &user)));
+        tracing::debug!(%user, "flight handshake");
+        let reply = HandshakeResponse {
+            protocol_version: 0,
+            payload: token.clone().into(),
+        };
+        let mut response: Response<BoxStream<HandshakeResponse>> =
+            Response::new(stream::once(async { Ok(reply) }).boxed());
+        let bearer = MetadataValue::try_from(format!("Bearer {token}")).map_err(|e| Status::internal(e.to_string()))?;
+        response.metadata_mut().insert("authorization", bearer);
+        Ok(response)
+    }
+
+    async fn get_flight_info_statement(
+        &self,
+        query: CommandStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(&request)?;
+        let plan = self.plan(&session, &query.query).await?;
+        self.flight_info(session, plan, request.into_inner())
+    }
+
+    async fn get_flight_info_prepared_statement(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let session = self.session(&request)?;
+        let prepared = self.prepared_query(&command.prepared_statement_handle, &session)?;
+        let parameters = prepared.parameters.lock().expect("parameters lock").clone();
+        let plan = Engine::bind(prepared.plan.clone(), parameters).map_err(|e| status(e.into()))?;
+        self.flight_info(prepared.session.clone(), plan, request.into_inner())
+    }
+
+    async fn get_flight_info_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder().schema();
+        self.metadata_info(query, &schema, request)
+    }
+
+    async fn get_flight_info_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        self.metadata_info(query, &schema, request)
+    }
+
+    async fn get_flight_info_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder().schema();
+        self.metadata_info(query, &schema, request)
+    }
+
+    async fn get_flight_info_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder().schema();
+        self.metadata_info(query, &schema, request)
+    }
+
+    async fn get_flight_info_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.clone().into_builder(&SQL_INFO).schema();
+        self.metadata_info(query, &schema, request)
+    }
+
+    async fn get_flight_info_primary_keys(
+        &self,
+        query: CommandGetPrimaryKeys,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        self.metadata_info(query, &primary_keys_schema(), request)
+    }
+
+    async fn get_flight_info_xdbc_type_info(
+        &self,
+        query: CommandGetXdbcTypeInfo,
+        request: Request<FlightDescriptor>,
+    ) -> Result<Response<FlightInfo>, Status> {
+        let schema = query.into_builder(&XDBC_TYPES).schema();
+        self.metadata_info(query, &schema, request)
+    }
+
+    async fn do_get_statement(
+        &self,
+        ticket: TicketStatementQuery,
+        request: Request<Ticket>,
+    ) -> Result<Response<BoxStream<FlightData>>, Status> {
+        let caller = self.session(&request)?;
+        let work = handle_id(&ticket.statement_handle)
+            .and_then(|id| self.tickets.get(&id))
+            .ok_or_else(|| Status::not_found("the ticket is unknown or expired: call GetFlightInfo again"))?;
+        if work.session.user != caller.user {
+            return Err(Status::permission_denied("the ticket belongs to another user"));
+        }
+        let schema = flight_schema(&Engine::result_schema(&work.plan));
+        let converted = schema.clone();
+        let batches = work
+            .session
+            .execute(work.plan.clone())
+            .await
+            .map_err(|e| status(e.into()))?
+            .map(move |batch| {
+                batch
+                    .map_err(Error::from)
+                    .and_then(|b| to_flight_schema(b, &converted).map_err(|e| Error::Query(e.into())))
+                    .map_err(|e| FlightError::Tonic(Box::new(status(e))))
+            });
+        let flight = FlightDataEncoderBuilder::new()
+            .with_schema(schema)
+            .build(batches)
+            .map_err(|e| match e {
+                FlightError::Tonic(status) => *status,
+                other => Status::internal(other.to_string()),
+            });
+        Ok(Response::new(flight.boxed()))
+    }
+
+    async fn do_get_catalogs(
+        &self,
+        query: CommandGetCatalogs,
+        request: Request<Ticket>,
+    ) -> Result<Response<BoxStream<FlightData>>, Status> {
+        self.session(&request)?;
+        let mut builder = query.into_builder();
+        builder.append(self.engine.database());
+        Ok(batch_stream(builder.build()))
+    }
+
+    async fn do_get_schemas(
+        &self,
+        query: CommandGetDbSchemas,
+        request: Request<Ticket>,
+    ) -> Result<Response<BoxStream<FlightData>>, Status> {
+        let session = self.session(&request)?;
+        let mut builder = query.into_builder();
+        let mut schemas: Vec<String> = self
+            .relations(&session)
+            .await?
+            .into_iter()
+            .map(|(schema, _, _)| schema)
+            .collect();
+        schemas.push(VIEW_SCHEMA.to_string());
+        schemas.dedup();
+        for schema in schemas {
+            builder.append(self.engine.database(), schema);
+        }
+        Ok(batch_stream(builder.build()))
+    }
+
+    async fn do_get_tables(
+        &self,
+        query: CommandGetTables,
+        request: Request<Ticket>,
+    ) -> Result<Response<BoxStream<FlightData>>, Status> {
+        let session = self.session(&request)?;
+        let mut builder = query.into_builder();
+        for (schema, table, arrow_schema) in self.relations(&session).await? {
+            builder
+                .append(
+                    self.engine.database(),
+                    schema,
+                    table,
+                    "VIEW",
+                    &flight_schema(&arrow_schema),
+                )
+                .map_err(Status::from)?;
+        }
+        Ok(batch_stream(builder.build()))
+    }
+
+    async fn do_get_table_types(
+        &self,
+        query: CommandGetTableTypes,
+        request: Request<Ticket>,
+    ) -> Result<Response<BoxStream<FlightData>>, Status> {
+        self.session(&request)?;
+        let mut builder = query.into_builder();
+        builder.append("VIEW");
+        Ok(batch_stream(builder.build()))
+    }
+
+    async fn do_get_sql_info(
+        &self,
+        query: CommandGetSqlInfo,
+        request: Request<Ticket>,
+    ) -> Result<Response<BoxStream<FlightData>>, Status> {
+        self.session(&request)?;
+        Ok(batch_stream(query.into_builder(&SQL_INFO).build()))
+    }
+
+    async fn do_get_primary_keys(
+        &self,
+        _query: CommandGetPrimaryKeys,
+        request: Request<Ticket>,
+    ) -> Result<Response<BoxStream<FlightData>>, Status> {
+        self.session(&request)?;
+        // Semantic views have no primary keys a client could rely on.
+        Ok(batch_stream(Ok(RecordBatch::new_empty(primary_keys_schema()))))
+    }
+
+    async fn do_get_xdbc_type_info(
+        &self,
+        query: CommandGetXdbcTypeInfo,
+        request: Request<Ticket>,
+    ) -> Result<Response<BoxStream<FlightData>>, Status> {
+        self.session(&request)?;
+        Ok(batch_stream(query.into_builder(&XDBC_TYPES).build()))
+    }
+
+    async fn do_put_statement_update(
+        &self,
+        command: CommandStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        self.session(&request)?;
+        // A write is refused by the router with its read-only message; anything else is a query sent the wrong way.
+        router::route(&command.query).map_err(|e| status(e.into()))?;
+        Err(Status::invalid_argument(
+            "semgate is read-only: send queries as CommandStatementQuery (execute, not execute_update)",
+        ))
+    }
+
+    async fn do_put_prepared_statement_query(
+        &self,
+        command: CommandPreparedStatementQuery,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<DoPutPreparedStatementResult, Status> {
+        let session = self.session(&request)?;
+        let prepared = self.prepared_query(&command.prepared_statement_handle, &session)?;
+        let flight = request.into_inner().map_err(FlightError::from);
+        let batches: Vec<RecordBatch> = FlightRecordBatchStream::new_from_flight_data(flight)
+            .try_collect()
+            .await
+            .map_err(|e| Status::invalid_argument(format!("cannot read the parameters: {e}")))?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        if rows > 1 {
+            return Err(Status::invalid_argument(format!(
+                "bind one row of parameters per query, not {rows}"
+            )));
+        }
+        let values = match batches.iter().find(|b| b.num_rows() == 1) {
+            Some(batch) => batch
+                .columns()
+                .iter()
+                .map(|column| ScalarValue::try_from_array(column, 0))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| Status::invalid_argument(e.to_string()))?,
+            None => vec![],
+        };
+        *prepared.parameters.lock().expect("parameters lock") = values;
+        Ok(DoPutPreparedStatementResult {
+            prepared_statement_handle: Some(command.prepared_statement_handle),
+        })
+    }
+
+    async fn do_put_prepared_statement_update(
+        &self,
+        _command: CommandPreparedStatementUpdate,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<i64, Status> {
+        self.session(&request)?;
+        Err(status(RouteError::ReadOnly("an update".into()).into()))
+    }
+
+    async fn do_action_create_prepared_statement(
+        &self,
+        query: ActionCreatePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<ActionCreatePreparedStatementResult, Status> {
+        let session = self.session(&request)?;
+        let plan = self.plan(&session, &query.query).await?;
+        let parameters = Engine::parameter_types(&plan).map_err(|e| status(e.into()))?;
+        let parameter_schema = Schema::new(
+            parameters
+                .iter()
+                .enumerate()
+                .map(|(i, ty)| Field::new(format!("${}", i + 1), ty.clone(), true))
+                .collect::<Vec<_>>(),
+        );
+        let dataset_schema = schema_bytes(&flight_schema(&Engine::result_schema(&plan)))?;
+        let id: u128 = rand::random();
+        self.prepared.insert(
+            id,
+            Arc::new(PreparedQuery {
+                session,
+                plan,
+                parameters: Mutex::new(vec![]),
+            }),
+        );
+        Ok(ActionCreatePreparedStatementResult {
+            prepared_statement_handle: id.to_be_bytes().to_vec().into(),
+            dataset_schema,
+            parameter_schema: schema_bytes(&parameter_schema)?,
+        })
+    }
+
+    async fn do_action_close_prepared_statement(
+        &self,
+        query: ActionClosePreparedStatementRequest,
+        request: Request<Action>,
+    ) -> Result<(), Status> {
+        let session = self.session(&request)?;
+        self.prepared_query(&query.prepared_statement_handle, &session)?;
+        if let Some(id) = handle_id(&query.prepared_statement_handle) {
+            self.prepared.invalidate(&id);
+        }
+        Ok(())
+    }
+
+    async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+/// Plain Flight beside Flight SQL: a descriptor whose `cmd` is not a Flight SQL message is taken as SQL text, so
+/// `pyarrow.flight` users can `get_flight_info(FlightDescriptor.for_command("SELECT …"))` and `do_get` the ticket.
+/// Everything else is Flight SQL's.
+pub struct FlightFrontend {
+    sql: Arc<FlightSqlFrontend>,
+}
+
+impl FlightFrontend {
+    pub fn new(engine: Arc<Engine>, users: Arc<Users>) -> Self {
+        Self {
+            sql: Arc::new(FlightSqlFrontend::new(engine, users)),
+        }
+    }
+}
+
+const FLIGHT_SQL_TYPE_PREFIX: &str = "type.googleapis.com/arrow.flight.protocol.sql.";
+
+#[tonic::async_trait]
+impl FlightService for FlightFrontend {
+    type HandshakeStream = BoxStream<HandshakeResponse>;
+    type ListFlightsStream = BoxStream<FlightInfo>;
+    type DoGetStream = BoxStream<FlightData>;
+    type DoPutStream = BoxStream<PutResult>;
+    type DoActionStream = BoxStream<arrow_flight::Result>;
+    type ListActionsStream = BoxStream<ActionType>;
+    type DoExchangeStream = BoxStream<FlightData>;
+
+    async fn handshake(
+        &self,
+        request: Request<Streaming<HandshakeRequest>>,
+    ) -> Result<Response<Self::HandshakeStream>, Status> {
+        FlightService::handshake(self.sql.as_ref(), request).await
+    }
+
+    async fn list_flights(&self, request: Request<Criteria>) -> Result<Response<Self::ListFlightsStream>, Status> {
+        FlightService::list_flights(self.sql.as_ref(), request).await
+    }
+
+    async fn get_flight_info(&self, request: Request<FlightDescriptor>) -> Result<Response<FlightInfo>, Status> {
+        let is_flight_sql = Any::decode(&*request.get_ref().cmd)
+            .map(|any| any.type_url.starts_with(FLIGHT_SQL_TYPE_PREFIX))
+            .unwrap_or(false);
+        if is_flight_sql {
+            return FlightService::get_flight_info(self.sql.as_ref(), request).await;
+        }
+        let sql = std::str::from_utf8(&request.get_ref().cmd)
+            .map_err(|_| Status::invalid_argument("the descriptor's cmd must be a Flight SQL command or UTF-8 SQL"))?
+            .to_string();
+        let session = self.sql.session(&request)?;
+        let plan = self.sql.plan(&session, &sql).await?;
+        self.sql.flight_info(session, plan, request.into_inner())
+    }
+
+    async fn poll_flight_info(&self, request: Request<FlightDescriptor>) -> Result<Response<PollInfo>, Status> {
+        FlightService::poll_flight_info(self.sql.as_ref(), request).await
+    }
+
+    async fn get_schema(&self, request: Request<FlightDescriptor>) -> Result<Response<SchemaResult>, Status> {
+        FlightService::get_schema(self.sql.as_ref(), request).await
+    }
+
+    async fn do_get(&self, request: Request<Ticket>) -> Result<Response<Self::DoGetStream>, Status> {
+        FlightService::do_get(self.sql.as_ref(), request).await
+    }
+
+    async fn do_put(&self, request: Request<Streaming<FlightData>>) -> Result<Response<Self::DoPutStream>, Status> {
+        FlightService::do_put(self.sql.as_ref(), request).await
+    }
+
+    async fn do_action(&self, request: Request<Action>) -> Result<Response<Self::DoActionStream>, Status> {
+        FlightService::do_action(self.sql.as_ref(), request).await
+    }
+
+    async fn list_actions(&self, request: Request<Empty>) -> Result<Response<Self::ListActionsStream>, Status> {
+        FlightService::list_actions(self.sql.as_ref(), request).await
+    }
+
+    async fn do_exchange(
+        &self,
+        request: Request<Streaming<FlightData>>,
+    ) -> Result<Response<Self::DoExchangeStream>, Status> {
+        FlightService::do_exchange(self.sql.as_ref(), request).await
+    }
+}
