@@ -10,6 +10,10 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
+# node-postgres for test_node_pg.py, from tests/clients/node/package-lock.json.
+if [ ! -d tests/clients/node/node_modules ]; then
+  npm ci --prefix tests/clients/node --silent --no-audit --no-fund
+fi
 
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)

@@ -59,6 +59,7 @@ impl Engine {
         let base = SessionContext::new_with_state(state);
         // pg_catalog relations and PostgreSQL functions for drivers and BI tools; our own functions below win.
         datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&base, database, EmptyContextProvider).map_err(|e| *e)?;
+        crate::pg_compat::functions::register(&base, model)?;
         base.register_udaf(AggregateUDF::from(MeasureFunction::new()));
         base.register_udf(constant_udf("version", format!("PostgreSQL {SERVER_VERSION}")));
         base.register_udf(constant_udf("current_database", database.to_string()));
@@ -90,7 +91,7 @@ impl Engine {
     /// Plan one parsed statement (placeholders stay unbound until execution).
     pub async fn plan(ctx: &SessionContext, statement: Statement) -> Result<LogicalPlan> {
         let statement = datafusion::sql::parser::Statement::Statement(Box::new(statement));
-        ctx.state().statement_to_plan(statement).await
+        crate::pg_compat::type_parameters(ctx.state().statement_to_plan(statement).await?)
     }
 
     /// The types of `$1…$n`, in order. Where DataFusion cannot infer one, PostgreSQL's choices apply: LIMIT and
@@ -192,6 +193,7 @@ fn client_schema(schema: &Schema) -> SchemaRef {
 /// PostgreSQL names an unaliased function call's column after the function (`sum`, not `sum(sales.revenue)`);
 /// BI tools, psql users and notebooks rely on those short names.
 fn column_name(name: &str) -> String {
+    let name = crate::pg_compat::client_column_name(name);
     let Some((function, rest)) = name.split_once('(') else {
         return name.to_string();
     };

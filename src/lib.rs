@@ -12,6 +12,8 @@
 //!   over views are compiled inside DataFusion's planner by an analyzer rule ([`semantic::rewrite`] →
 //!   [`semantic::compile`]), never by editing SQL text.
 //! - [`engine`]: DataFusion with the views registered as `public.<view>`; plans and streams results.
+//! - [`pg_compat`]: what PostgreSQL clients' catalog SQL needs beyond DataFusion and `datafusion-pg-catalog`:
+//!   statement rewrites, functions, parameter types.
 //! - [`error`]: every module's error meets here and is mapped once to a SQLSTATE.
 //! - [`config`], [`demo`], [`server`]: configuration, the embedded TPC-H demo, and the running gateway
 //!   ([`server::Application::build`] → [`server::Application::run_until_stopped`]).
@@ -20,6 +22,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod pg_compat;
 pub mod protocol;
 pub mod router;
 pub mod semantic;

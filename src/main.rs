@@ -89,6 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => config.users.names().next().unwrap_or("USER").to_string(),
             };
             let app = Application::build(config).await?;
+            let shutdown = shutdown_signal()?;
             let (addr, flight) = (app.pg_addr(), app.flight_addr());
             tracing::info!(%addr, %flight, "PostgreSQL wire and Flight SQL listening");
             eprintln!(
@@ -96,7 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                  Flight SQL (ADBC, pyarrow.flight): grpc://{flight} with the same user and password\n",
                 app.database()
             );
-            app.run_until_stopped(shutdown_signal()).await?;
+            app.run_until_stopped(shutdown).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config, data_dir } => {
@@ -125,19 +126,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Ctrl-C (SIGINT) or SIGTERM, as terminals and service managers send them.
-async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed by this call, before the gateway says it is ready, so a
+/// signal sent right after "ready" is never missed (the default action would kill the process without draining).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
+    })
 }
 
 fn load_config(path: Option<&std::path::Path>, data_dir: Option<PathBuf>, demo_scale: f64) -> anyhow::Result<Config> {

@@ -1,15 +1,11 @@
 //! Routing: one client string → statements, each either a query for the engine or a session command.
 //! Writes are refused here, before anything is planned, because semgate is read-only.
 
-use std::sync::LazyLock;
-
 use datafusion::sql::sqlparser::ast::{
     CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement,
 };
-use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 
-/// PostgreSQL's dialect plus the rewrites drivers' catalog queries need (`::regclass`, `= ANY(ARRAY[…])`, …).
-static PARSER: LazyLock<PostgresCompatibilityParser> = LazyLock::new(PostgresCompatibilityParser::new);
+use crate::pg_compat;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RouteError {
@@ -51,7 +47,10 @@ pub enum CopyFormat {
 /// Commands a session answers by itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionCommand {
-    Set { name: String, value: String },
+    Set {
+        name: String,
+        value: String,
+    },
     Show(String),
     Reset(String),
     ResetAll,
@@ -60,6 +59,9 @@ pub enum SessionCommand {
     Rollback,
     DiscardAll,
     Deallocate(Option<String>),
+    /// Commands about things semgate never has (cursors, notification channels), accepted as PostgreSQL would with
+    /// none open; connection pools send them on release (asyncpg: `CLOSE ALL; UNLISTEN *`). Holds the command tag.
+    NothingToDo(&'static str),
 }
 
 /// Split a client string into statements (respecting quotes, dollar quotes and comments) and route each.
@@ -72,7 +74,7 @@ pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
     if let Some(command) = session_command(sql)? {
         return Ok(Routed::Command(command));
     }
-    let mut statements = PARSER.parse(sql).map_err(|e| RouteError::Syntax(syntax_message(e)))?;
+    let mut statements = pg_compat::parse(sql).map_err(|e| RouteError::Syntax(syntax_message(e)))?;
     if statements.len() != 1 {
         return Err(RouteError::Syntax("expected exactly one statement".into()));
     }
@@ -99,8 +101,7 @@ pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
                         columns.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
                     };
                     let select = format!("SELECT {columns} FROM {table_name}");
-                    PARSER
-                        .parse(&select)
+                    pg_compat::parse(&select)
                         .map_err(|e| RouteError::Syntax(syntax_message(e)))?
                         .remove(0)
                 }
@@ -196,6 +197,8 @@ fn session_command(sql: &str) -> Result<Option<SessionCommand>, RouteError> {
         "commit" | "end" => SessionCommand::Commit,
         "rollback" | "abort" => SessionCommand::Rollback,
         "discard" => SessionCommand::DiscardAll,
+        "close" if lower.get(1).map(String::as_str) == Some("all") => SessionCommand::NothingToDo("CLOSE CURSOR ALL"),
+        "unlisten" => SessionCommand::NothingToDo("UNLISTEN"),
         "deallocate" => {
             let rest: Vec<&str> = words[1..]
                 .iter()

@@ -1,7 +1,7 @@
 //! A client session: who is connected, their DataFusion context and their settings (SET / SHOW / RESET).
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use datafusion::execution::SendableRecordBatchStream;
@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
+use crate::pg_compat::functions::Settings;
 
 /// Parameters a session starts with, as PostgreSQL 15 reports them (name, value, reported to the client on change).
 const DEFAULTS: [(&str, &str, bool); 22] = [
@@ -54,8 +55,9 @@ pub struct Session {
     pub user: String,
     /// This session's DataFusion context (shared catalog, per-user functions).
     pub ctx: SessionContext,
-    /// Current parameter values by lower-case name; a Mutex because protocol handlers share the session by `Arc`.
-    settings: Mutex<BTreeMap<String, String>>,
+    /// Current parameter values by lower-case name; a Mutex because protocol handlers share the session by `Arc`,
+    /// shared with the context's `current_setting`/`set_config`.
+    settings: Settings,
     /// Cancels the running statement (a client's CancelRequest); replaced by a fresh token for each statement.
     running: Mutex<CancellationToken>,
 }
@@ -70,10 +72,13 @@ impl Session {
             .map(|(k, v, _)| (k.to_string(), v.to_string()))
             .collect();
         settings.insert("session_authorization".into(), user.to_string());
+        let settings: Settings = Arc::new(Mutex::new(settings));
+        let ctx = engine.session_context(user);
+        crate::pg_compat::functions::register_session(&ctx, settings.clone());
         Self {
             user: user.to_string(),
-            ctx: engine.session_context(user),
-            settings: Mutex::new(settings),
+            ctx,
+            settings,
             running: Mutex::new(CancellationToken::new()),
         }
     }
@@ -203,8 +208,8 @@ fn is_reported(name: &str) -> bool {
     DEFAULTS.iter().any(|(k, _, reported)| *k == name && *reported)
 }
 
-/// PostgreSQL reports a few parameters in mixed case.
-fn wire_name(name: &str) -> String {
+/// PostgreSQL reports a few parameters in mixed case (ParameterStatus, SHOW's column name).
+pub fn wire_name(name: &str) -> String {
     match name {
         "datestyle" => "DateStyle".into(),
         "intervalstyle" => "IntervalStyle".into(),

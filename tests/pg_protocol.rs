@@ -127,7 +127,7 @@ async fn errors_carry_sqlstate_and_the_connection_stays_usable() {
         message.contains("nope") && message.contains("revenue"),
         "the message lists the view's columns: {message}"
     );
-    assert_eq!(client.query_one("SELECT 7", &[]).await.unwrap().get::<_, i64>(0), 7);
+    assert_eq!(client.query_one("SELECT 7", &[]).await.unwrap().get::<_, i32>(0), 7);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,7 +182,7 @@ async fn session_commands() {
     assert_eq!(e.code(), Some(&SqlState::CANT_CHANGE_RUNTIME_PARAM));
     // A transaction block behaves like PostgreSQL's read-only transactions: reads work, writes are refused.
     let tx = client.build_transaction().read_only(true).start().await.unwrap();
-    assert_eq!(tx.query_one("SELECT 5", &[]).await.unwrap().get::<_, i64>(0), 5);
+    assert_eq!(tx.query_one("SELECT 5", &[]).await.unwrap().get::<_, i32>(0), 5);
     tx.commit().await.unwrap();
 }
 
@@ -403,4 +403,131 @@ async fn copy_to_stdout_in_text_csv_and_binary() {
         sqlstate_of(&client, "COPY sales FROM STDIN").await,
         SqlState::READ_ONLY_SQL_TRANSACTION
     );
+}
+
+/// Catalog SQL that drivers send while connecting or introspecting (ADBC, pgjdbc, Npgsql, psycopg, asyncpg, psql),
+/// answered as PostgreSQL answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn driver_catalog_queries() {
+    let client = connect().await;
+    // ADBC's connect query: regproc columns compare with 0 as oids and read as function names.
+    let types = rows(
+        &client,
+        "SELECT oid, typname, typreceive FROM pg_catalog.pg_type WHERE (typreceive != 0 OR typsend != 0) \
+         AND typtype != 'r' AND typreceive::TEXT != 'array_recv' ORDER BY oid LIMIT 1",
+    )
+    .await;
+    assert_eq!(types, vec![vec!["16", "bool", "boolrecv"]]);
+    // pgjdbc's TypeInfoCache: a qualified regproc literal.
+    let arrays = rows(
+        &client,
+        "SELECT typname, typinput = 'pg_catalog.array_in'::regproc FROM pg_type WHERE typname IN ('int4', '_int4') \
+         ORDER BY typname",
+    )
+    .await;
+    assert_eq!(arrays, vec![vec!["_int4", "t"], vec!["int4", "f"]]);
+    // Npgsql and Power BI join pg_proc on a regproc column.
+    let receive = rows(
+        &client,
+        "SELECT p.proname FROM pg_type t JOIN pg_proc p ON p.oid = t.typreceive WHERE t.typname = 'numeric'",
+    )
+    .await;
+    assert_eq!(receive, vec![vec!["numeric_recv"]]);
+    // pgjdbc getTypeInfo: a correlated scalar subquery in WHERE.
+    let composite_or_plain = rows(
+        &client,
+        "SELECT t.typname FROM pg_catalog.pg_type t WHERE t.typname = 'bool' \
+         AND (t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid))",
+    )
+    .await;
+    assert_eq!(composite_or_plain, vec![vec!["bool"]]);
+    // psycopg's TypeInfo.fetch and SQLAlchemy: type names by name and back.
+    let regtype = rows(
+        &client,
+        "SELECT oid, oid::regtype::text FROM pg_type WHERE oid = to_regtype('integer') OR oid = to_regtype('numeric') \
+         ORDER BY oid",
+    )
+    .await;
+    assert_eq!(regtype, vec![vec!["23", "integer"], vec!["1700", "numeric"]]);
+    // asyncpg and Grafana read settings with functions.
+    let settings = rows(
+        &client,
+        "SELECT current_setting('server_version_num')::int / 100, set_config('application_name', 'x', false)",
+    )
+    .await;
+    assert_eq!(settings, vec![vec!["1500", "x"]]);
+    assert_eq!(rows(&client, "SHOW application_name").await, vec![vec!["x"]]);
+    // psql \d+ and \dv+: the semantic model's descriptions.
+    let descriptions = rows(
+        &client,
+        "SELECT obj_description(c.oid, 'pg_class'), col_description(c.oid, 3) FROM pg_class c WHERE c.relname = 'sales'",
+    )
+    .await;
+    assert_eq!(
+        descriptions,
+        vec![vec![
+            "Order lines with their order, customer, geography and part. One row per line item.",
+            "The customer's region.",
+        ]]
+    );
+    // SQLAlchemy's schema list: LIKE with another escape character.
+    let schemas = rows(
+        &client,
+        "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg/_' || '%' ESCAPE '/' ORDER BY nspname",
+    )
+    .await;
+    assert!(schemas.contains(&vec!["public".to_string()]) && !schemas.iter().any(|s| s[0].starts_with("pg_")));
+    // psql \du and \d+: ARRAY(subquery), correlated and ordered.
+    let views = rows(
+        &client,
+        "SELECT n.nspname, ARRAY(SELECT c.relname FROM pg_class c WHERE c.relnamespace = n.oid AND c.relkind = 'v' \
+         ORDER BY 1) FROM pg_namespace n WHERE n.nspname = 'public'",
+    )
+    .await;
+    assert_eq!(views, vec![vec!["public", "{customers,sales}"]]);
+    assert_eq!(
+        rows(&client, "SELECT pg_size_pretty(123456789)").await,
+        vec![vec!["118 MB"]]
+    );
+}
+
+/// Result columns carry PostgreSQL's names and types, duplicates included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn result_columns_are_named_and_typed_like_postgres() {
+    let client = connect().await;
+    let statement = client
+        .prepare("SELECT 1, 'a' = 'b', n.oid, n.* FROM pg_namespace n")
+        .await
+        .unwrap();
+    let names: Vec<&str> = statement.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(&names[..4], ["?column?", "?column?", "oid", "oid"]);
+    assert_eq!(statement.columns()[0].type_(), &Type::INT4);
+    let row = client
+        .query_one("SELECT 7 AS seven, region, region FROM customers LIMIT 1", &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 7);
+    let names: Vec<&str> = row.columns().iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["seven", "region", "region"]);
+}
+
+/// `x = ANY($1)` takes an array: Describe says text[], and a list binds (psycopg, asyncpg, pgcli).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn array_parameter_in_any() {
+    let client = connect().await;
+    let statement = client
+        .prepare("SELECT region, MEASURE(customer_count) FROM customers WHERE region = ANY($1) GROUP BY 1 ORDER BY 1")
+        .await
+        .unwrap();
+    assert_eq!(statement.params(), &[Type::TEXT_ARRAY]);
+    let regions: Vec<String> = client
+        .query(&statement, &[&vec!["ASIA", "EUROPE"]])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(regions, ["ASIA", "EUROPE"]);
+    let cast = client.prepare("SELECT $1::text[]").await.unwrap();
+    assert_eq!(cast.params(), &[Type::TEXT_ARRAY]);
 }

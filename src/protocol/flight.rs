@@ -30,6 +30,7 @@ use arrow_flight::{
 use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use datafusion::arrow::compute::BatchCoalescer;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -54,6 +55,8 @@ const TICKET_IDLE: Duration = Duration::from_secs(10 * 60);
 /// Bounds on what clients can make the gateway remember.
 const MAX_SESSIONS: u64 = 10_000;
 const MAX_TICKETS: u64 = 100_000;
+/// Rows per Flight batch when the engine produces smaller ones.
+const BATCH_ROWS: usize = 64 * 1024;
 
 /// Base64 as HTTP Basic credentials arrive: arrow-go (ADBC) leaves out the padding, pyarrow sends it.
 const BASIC_AUTH: GeneralPurpose = GeneralPurpose::new(
@@ -255,7 +258,11 @@ fn command_plan(session: &Session, command: &SessionCommand) -> Result<LogicalPl
             vec![]
         }
         SessionCommand::Show(name) => session.show(name)?,
-        SessionCommand::Begin | SessionCommand::Commit | SessionCommand::Rollback | SessionCommand::Deallocate(_) => {
+        SessionCommand::Begin
+        | SessionCommand::Commit
+        | SessionCommand::Rollback
+        | SessionCommand::Deallocate(_)
+        | SessionCommand::NothingToDo(_) => {
             vec![]
         }
     };
@@ -332,6 +339,41 @@ fn to_flight_schema(
         })
         .collect::<Result<Vec<_>, _>>()?;
     RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// Regroup small batches (a compiled plan's joins emit a few dozen rows at a time) into batches of about
+/// [`BATCH_ROWS`] rows: each batch costs a Flight message and a conversion in the client (ADBC pays per batch).
+fn coalesce(
+    batches: impl Stream<Item = Result<RecordBatch, Error>> + Send + 'static,
+    schema: SchemaRef,
+) -> impl Stream<Item = Result<RecordBatch, Error>> + Send + 'static {
+    let state = (batches.boxed(), BatchCoalescer::new(schema, BATCH_ROWS), false);
+    stream::unfold(state, |(mut batches, mut coalescer, finished)| async move {
+        loop {
+            if let Some(batch) = coalescer.next_completed_batch() {
+                return Some((Ok(batch), (batches, coalescer, finished)));
+            }
+            if finished {
+                return None;
+            }
+            let pushed = match batches.next().await {
+                Some(Ok(batch)) => coalescer.push_batch(batch),
+                Some(Err(e)) => return Some((Err(e), (batches, coalescer, true))),
+                None => {
+                    let flushed = coalescer.finish_buffered_batch();
+                    if let Err(e) = flushed {
+                        return Some((Err(Error::Query(e.into())), (batches, coalescer, true)));
+                    }
+                    return coalescer
+                        .next_completed_batch()
+                        .map(|batch| (Ok(batch), (batches, coalescer, true)));
+                }
+            };
+            if let Err(e) = pushed {
+                return Some((Err(Error::Query(e.into())), (batches, coalescer, true)));
+            }
+        }
+    })
 }
 
 fn no_credentials(message: &str) -> Status {
@@ -578,8 +620,8 @@ impl FlightSqlService for FlightSqlFrontend {
                 batch
                     .map_err(Error::from)
                     .and_then(|b| to_flight_schema(b, &converted).map_err(|e| Error::Query(e.into())))
-                    .map_err(|e| FlightError::Tonic(Box::new(status(e))))
             });
+        let batches = coalesce(batches, schema.clone()).map_err(|e| FlightError::Tonic(Box::new(status(e))));
         let flight = FlightDataEncoderBuilder::new()
             .with_schema(schema)
             .build(batches)

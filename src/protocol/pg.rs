@@ -420,14 +420,14 @@ async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> 
             };
             let names = schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>();
             let line = format!("{}\n", names.join(&delimiter.to_string()));
-            (
-                0,
-                CopyEncoder::new_csv(fields.clone(), options),
-                header.then(|| Ok(CopyData::new(line.into()))),
-            )
+            (0, CopyEncoder::new_csv(fields.clone(), options), header.then_some(line))
         }
     };
     let columns = fields.len();
+    // The header travels in the same CopyData message as the first row: the command tag counts messages, and
+    // PostgreSQL's `COPY n` counts data rows only. Without rows it is sent alone when the stream ends.
+    let header = Arc::new(Mutex::new(header));
+    let leftover_header = header.clone();
     let rows = stream
         .map(move |batch| {
             let copied: Vec<PgWireResult<CopyData>> = match batch {
@@ -442,19 +442,23 @@ async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> 
                                 field,
                             )?;
                         }
-                        Ok(encoder.take_copy())
+                        let row = encoder.take_copy();
+                        Ok(match header.lock().expect("header lock").take() {
+                            Some(line) => CopyData::new([line.as_bytes(), &row.data].concat().into()),
+                            None => row,
+                        })
                     })
                     .collect(),
                 Err(e) => vec![Err(to_pg(Error::Query(e)))],
             };
             stream::iter(copied)
         })
-        .flatten();
-    Ok(Response::CopyOut(CopyResponse::new(
-        code,
-        columns,
-        stream::iter(header).chain(rows),
-    )))
+        .flatten()
+        .chain(
+            stream::once(async move { leftover_header.lock().expect("header lock").take() })
+                .filter_map(|line| async move { line.map(|l| Ok(CopyData::new(l.into()))) }),
+        );
+    Ok(Response::CopyOut(CopyResponse::new(code, columns, rows)))
 }
 
 /// The wire description of a result about to stream; a type the wire cannot carry is a query error.
@@ -479,7 +483,7 @@ fn show_fields(name: &str) -> Vec<FieldInfo> {
             .collect()
     } else {
         vec![FieldInfo::new(
-            name.to_string(),
+            crate::session::wire_name(name),
             None,
             None,
             Type::TEXT,
@@ -533,6 +537,7 @@ where
             let rows: Vec<_> = data.collect();
             Response::Query(QueryResponse::new(fields, stream::iter(rows)))
         }
+        SessionCommand::NothingToDo(tag) => Response::Execution(Tag::new(tag)),
         SessionCommand::Begin => Response::TransactionStart(Tag::new("BEGIN")),
         SessionCommand::Commit => Response::TransactionEnd(Tag::new("COMMIT")),
         SessionCommand::Rollback => Response::TransactionEnd(Tag::new("ROLLBACK")),

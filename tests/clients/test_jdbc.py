@@ -44,3 +44,55 @@ def test_date_parameter_and_timestamps(jdbc_output, reference):
 def test_errors_keep_the_connection(jdbc_output):
     assert ["error", "42703"] in jdbc_output
     assert ["after_error", "1"] in jdbc_output
+
+
+def metadata_errors(jdbc_output, call):
+    return [r for r in jdbc_output if r[0] == "md_error" and r[1] == call]
+
+
+def test_result_set_metadata_types(jdbc_output, reference):
+    assert not metadata_errors(jdbc_output, "rsmd")
+    columns = {r[1]: r[2:6] for r in jdbc_output if r[0] == "rsmd"}
+    assert columns["region"][:3] == ["text", "12", "java.lang.String"]
+    assert columns["first_order"][:3] == ["date", "91", "java.sql.Date"]
+    assert columns["first_month"][1:3] == ["93", "java.sql.Timestamp"]  # timestamp or timestamptz
+    assert columns["revenue"][:3] == ["numeric", "2", "java.math.BigDecimal"]
+    assert columns["lines"][:3] == ["int8", "-5", "java.lang.Long"]
+    (row,) = [r[1:] for r in jdbc_output if r[0] == "rsmd_row"]
+    expected = reference.execute(
+        f"SELECT r_name, MIN(o_orderdate), SUM(l_extendedprice * (1 - l_discount)), COUNT(*) FROM {LINE_TO_REGION} "
+        "GROUP BY 1 ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    assert row[0] == expected[0] and row[1] == str(expected[1]) and row[2].startswith(str(expected[1]))
+    assert close(row[3], expected[2]) and int(row[4]) == expected[3]
+
+
+def test_metadata_schemas_and_tables(jdbc_output):
+    assert not metadata_errors(jdbc_output, "getSchemas") and not metadata_errors(jdbc_output, "getTables")
+    assert ["schema", "public"] in jdbc_output
+    tables = sorted(r[1:] for r in jdbc_output if r[0] == "table")
+    assert tables == [["public", "customers", "VIEW"], ["public", "sales", "VIEW"]]
+
+
+def test_metadata_columns(jdbc_output):
+    assert not metadata_errors(jdbc_output, "getColumns")
+    columns = [r[2:] for r in jdbc_output if r[0] == "column" and r[1] == "sales"]
+    assert len(columns) == 21 and [c[3] for c in columns] == [str(i) for i in range(1, 22)]
+    by_name = {c[0]: (c[1], c[2]) for c in columns}
+    assert by_name["order_date"] == ("date", "91")
+    assert by_name["region"] == ("text", "12")
+    assert by_name["revenue"] == ("numeric", "2")
+    assert by_name["line_items"] == ("int8", "-5")
+
+
+def test_metadata_primary_keys(jdbc_output):
+    assert not metadata_errors(jdbc_output, "getPrimaryKeys")
+    assert ["primary_keys", "0"] in jdbc_output, "views have no primary key"
+
+
+def test_metadata_type_info(jdbc_output):
+    assert not metadata_errors(jdbc_output, "getTypeInfo")
+    types = {r[1]: r[2] for r in jdbc_output if r[0] == "type_info"}
+    for name, jdbc_type in [("numeric", "2"), ("int8", "-5"), ("int4", "4"), ("text", "12"), ("date", "91"),
+                            ("timestamp", "93"), ("bool", "-7")]:
+        assert types.get(name) == jdbc_type, (name, types.get(name))

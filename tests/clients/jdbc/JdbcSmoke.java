@@ -1,4 +1,5 @@
 import java.sql.Connection;
+import java.sql.DatabaseMetaData;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -43,6 +44,75 @@ public class JdbcSmoke {
                 rs.next();
                 System.out.println("after_error\t" + rs.getInt(1));
             }
+            resultSetMetaData(conn);
+            databaseMetaData(conn);
         }
+    }
+
+    /** The column types a result reports (what DBeaver, Metabase and Tableau map columns with). */
+    static void resultSetMetaData(Connection conn) {
+        String sql = "SELECT region, MIN(order_date) AS first_order, date_trunc('month', MIN(order_date)) AS first_month, "
+            + "MEASURE(revenue) AS revenue, MEASURE(line_items) AS lines FROM sales GROUP BY region ORDER BY region";
+        try (PreparedStatement stmt = conn.prepareStatement(sql); ResultSet rs = stmt.executeQuery()) {
+            ResultSetMetaData md = rs.getMetaData();
+            for (int i = 1; i <= md.getColumnCount(); i++) {
+                System.out.println("rsmd\t" + md.getColumnLabel(i) + "\t" + md.getColumnTypeName(i) + "\t" + md.getColumnType(i)
+                    + "\t" + md.getColumnClassName(i) + "\t" + md.isNullable(i) + "\t" + md.isAutoIncrement(i));
+            }
+            rs.next();
+            System.out.println("rsmd_row\t" + rs.getString(1) + "\t" + rs.getDate(2) + "\t" + rs.getTimestamp(3) + "\t"
+                + rs.getBigDecimal(4) + "\t" + rs.getLong(5));
+        } catch (java.sql.SQLException e) {
+            System.out.println("md_error\trsmd\t" + e.getSQLState() + "\t" + e.getMessage().replace('\n', ' '));
+        }
+    }
+
+    interface MetaCall {
+        void run(DatabaseMetaData md) throws java.sql.SQLException;
+    }
+
+    static void meta(Connection conn, String name, MetaCall call) {
+        try {
+            call.run(conn.getMetaData());
+        } catch (java.sql.SQLException e) {
+            System.out.println("md_error\t" + name + "\t" + e.getSQLState() + "\t" + e.getMessage().replace('\n', ' '));
+        }
+    }
+
+    /** DatabaseMetaData, as a SQL client's schema browser calls it. */
+    static void databaseMetaData(Connection conn) {
+        meta(conn, "getSchemas", md -> {
+            try (ResultSet rs = md.getSchemas()) {
+                while (rs.next()) System.out.println("schema\t" + rs.getString("TABLE_SCHEM"));
+            }
+        });
+        meta(conn, "getTables", md -> {
+            try (ResultSet rs = md.getTables(null, "public", "%", new String[] {"TABLE", "VIEW"})) {
+                while (rs.next()) {
+                    System.out.println("table\t" + rs.getString("TABLE_SCHEM") + "\t" + rs.getString("TABLE_NAME") + "\t"
+                        + rs.getString("TABLE_TYPE"));
+                }
+            }
+        });
+        meta(conn, "getColumns", md -> {
+            try (ResultSet rs = md.getColumns(null, "public", "sales", "%")) {
+                while (rs.next()) {
+                    System.out.println("column\t" + rs.getString("TABLE_NAME") + "\t" + rs.getString("COLUMN_NAME") + "\t"
+                        + rs.getString("TYPE_NAME") + "\t" + rs.getInt("DATA_TYPE") + "\t" + rs.getInt("ORDINAL_POSITION"));
+                }
+            }
+        });
+        meta(conn, "getPrimaryKeys", md -> {
+            int n = 0;
+            try (ResultSet rs = md.getPrimaryKeys(null, "public", "sales")) {
+                while (rs.next()) n++;
+            }
+            System.out.println("primary_keys\t" + n);
+        });
+        meta(conn, "getTypeInfo", md -> {
+            try (ResultSet rs = md.getTypeInfo()) {
+                while (rs.next()) System.out.println("type_info\t" + rs.getString("TYPE_NAME") + "\t" + rs.getInt("DATA_TYPE"));
+            }
+        });
     }
 }

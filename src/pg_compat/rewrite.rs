@@ -1,0 +1,719 @@
+//! Statement rewrites for catalog SQL that PostgreSQL accepts and DataFusion does not, applied around
+//! `datafusion-pg-catalog`'s own rules. Each rewrite is general (it keys on a construct, never on a client's text).
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+use std::sync::LazyLock;
+
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
+    FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, ObjectName, OrderByExpr, OrderByKind, Query,
+    SelectItem, SetExpr, Statement, TableFactor, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
+};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+
+use super::functions::{TO_REGPROC, TO_REGTYPE, VIEW_DESCRIPTION};
+
+/// PostgreSQL's dialect plus the rewrites drivers' catalog queries need (`::regclass`, `= ANY(ARRAY[…])`, …).
+static PARSER: LazyLock<PostgresCompatibilityParser> = LazyLock::new(PostgresCompatibilityParser::new);
+
+/// Prefix of the aliases given to duplicate output columns (DataFusion needs unique names, PostgreSQL does not);
+/// [`client_column_name`] removes it, so clients see PostgreSQL's names.
+const DUPLICATE_MARKER: &str = "__dup";
+/// The prefix `datafusion-pg-catalog` gives `x.oid` in `SELECT x.oid, x.*`, for the same reason.
+const CATALOG_DUPLICATE_MARKER: &str = "__alias_";
+
+/// Columns of type `regproc`. The catalog stores them as function names (what PostgreSQL displays), so comparing
+/// one with an oid compares [`TO_REGPROC`] of it.
+const REGPROC_COLUMNS: [&str; 23] = [
+    "typinput",
+    "typoutput",
+    "typreceive",
+    "typsend",
+    "typmodin",
+    "typmodout",
+    "typanalyze",
+    "typsubscript",
+    "aggfnoid",
+    "aggtransfn",
+    "aggfinalfn",
+    "aggcombinefn",
+    "aggserialfn",
+    "aggdeserialfn",
+    "aggmtransfn",
+    "aggminvtransfn",
+    "aggmfinalfn",
+    "oprcode",
+    "oprrest",
+    "oprjoin",
+    "rngcanonical",
+    "rngsubdiff",
+    "prosupport",
+];
+
+/// Aggregate functions: a scalar subquery projecting one of them already returns at most one row.
+const AGGREGATES: [&str; 17] = [
+    "count",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "array_agg",
+    "string_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "first_value",
+    "last_value",
+    "json_agg",
+    "jsonb_agg",
+    "json_object_agg",
+    "median",
+    "measure",
+];
+
+/// Parse a statement string the way PostgreSQL would accept it: rewrites that must see the client's own casts run
+/// first, then `datafusion-pg-catalog`'s rules, then the rewrites of the constructs those rules leave behind.
+pub fn parse(sql: &str) -> Result<Vec<Statement>, ParserError> {
+    let raw = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+        .ok()
+        .and_then(|mut raw| rewrite_name_casts(&mut raw).then_some(raw));
+    let mut statements = match raw {
+        Some(raw) => raw.into_iter().map(|s| PARSER.rewrite(s)).collect(),
+        // The compatibility parser also replaces a few whole client queries before parsing; it must see the text.
+        None => PARSER.parse(sql)?,
+    };
+    for statement in &mut statements {
+        name_result_columns(statement);
+        let _ = statement.visit(&mut ExpressionRewrites);
+    }
+    Ok(statements)
+}
+
+/// The name a client sees for a result column: the marker added to make names unique removed.
+pub fn client_column_name(name: &str) -> &str {
+    if let Some(rest) = name.strip_prefix(DUPLICATE_MARKER)
+        && let Some((number, original)) = rest.split_once("__")
+        && number.chars().all(|c| c.is_ascii_digit())
+    {
+        return original;
+    }
+    name.strip_prefix(CATALOG_DUPLICATE_MARKER).unwrap_or(name)
+}
+
+/// `'array_in'::regproc`, `'integer'::regtype` → `to_regproc('array_in')`, `to_regtype('integer')`: resolved by
+/// name the way PostgreSQL resolves them (qualified names, SQL type spellings), before the compatibility parser
+/// turns them into exact-name subqueries. Returns whether anything changed.
+fn rewrite_name_casts(statements: &mut [Statement]) -> bool {
+    let mut changed = false;
+    for statement in statements {
+        let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(statement, |expr| {
+            if let Expr::Cast {
+                expr: operand,
+                data_type,
+                ..
+            } = expr
+                && matches!(
+                    operand.as_ref(),
+                    Expr::Value(ValueWithSpan {
+                        value: Value::SingleQuotedString(_) | Value::Placeholder(_),
+                        ..
+                    })
+                )
+            {
+                let function = match type_name(data_type).as_str() {
+                    "regproc" | "regprocedure" => Some(TO_REGPROC),
+                    "regtype" => Some(TO_REGTYPE),
+                    _ => None,
+                };
+                if let Some(function) = function {
+                    *expr = call(function, vec![(**operand).clone()]);
+                    changed = true;
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    changed
+}
+
+/// The rewrites of single expressions, bottom-up.
+struct ExpressionRewrites;
+
+impl VisitorMut for ExpressionRewrites {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Some(replacement) = oid_as_name(expr)
+            .or_else(|| description(expr))
+            .or_else(|| array_of_subquery(expr))
+            .or_else(|| like_with_escape(expr))
+        {
+            *expr = replacement;
+        }
+        match expr {
+            Expr::BinaryOp { left, op, right } if is_comparison(op) => {
+                compare_regproc_as_oid(left, right);
+                compare_regproc_as_oid(right, left);
+            }
+            Expr::Subquery(query) => aggregate_correlated_subquery(query),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `x::regtype::text`, `x::regclass::text`, `x::regnamespace::text`: PostgreSQL prints the object's name, where the
+/// oid alias types alone are plain integers here.
+fn oid_as_name(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: inner, data_type, ..
+    } = expr
+    else {
+        return None;
+    };
+    if !is_text_type(data_type) {
+        return None;
+    }
+    let Expr::Cast {
+        expr: oid,
+        data_type: alias,
+        ..
+    } = inner.as_ref()
+    else {
+        return None;
+    };
+    match type_name(alias).as_str() {
+        "regtype" => Some(call("format_type", vec![(**oid).clone(), null()])),
+        "regclass" => Some(relation_name(oid)),
+        "regnamespace" => Some(scalar_subquery(&format!(
+            "SELECT max(nspname) FROM pg_catalog.pg_namespace WHERE oid = ({oid})"
+        ))),
+        _ => None,
+    }
+}
+
+/// `obj_description(oid, 'pg_class')` and `col_description(oid, attnum)`: the semantic model's descriptions of its
+/// views and their columns; other objects have none.
+fn description(expr: &Expr) -> Option<Expr> {
+    let (name, args) = function_call(expr)?;
+    let (relation, column) = match (name.as_str(), args.as_slice()) {
+        ("obj_description", [oid, catalog]) => {
+            let is_relation = matches!(catalog, Expr::Value(ValueWithSpan { value: Value::SingleQuotedString(c), .. }) if c == "pg_class");
+            if !is_relation {
+                return Some(Expr::Cast {
+                    kind: CastKind::DoubleColon,
+                    expr: Box::new(null()),
+                    data_type: DataType::Text,
+                    array: false,
+                    format: None,
+                });
+            }
+            (oid.clone(), number("0"))
+        }
+        ("col_description", [oid, attnum]) => (oid.clone(), attnum.clone()),
+        _ => return None,
+    };
+    let column = Expr::Cast {
+        kind: CastKind::DoubleColon,
+        expr: Box::new(column),
+        data_type: DataType::BigInt(None),
+        array: false,
+        format: None,
+    };
+    Some(call(VIEW_DESCRIPTION, vec![relation_name(&relation), column]))
+}
+
+/// `ARRAY(SELECT x FROM … ORDER BY y)` → `(SELECT array_agg(x ORDER BY y) FROM …)`, a form DataFusion plans
+/// (also when correlated, as psql's `\du` and `\d+` use it).
+fn array_of_subquery(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(Function {
+        name,
+        args: FunctionArguments::Subquery(query),
+        ..
+    }) = expr
+    else {
+        return None;
+    };
+    if !name.to_string().eq_ignore_ascii_case("array") {
+        return None;
+    }
+    let mut query = query.clone();
+    let order_by = query.order_by.take();
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] =
+        select.projection.as_mut_slice()
+    else {
+        return None;
+    };
+    let mut clauses = vec![];
+    if let Some(OrderByKind::Expressions(order)) = order_by.map(|o| o.kind) {
+        let order = order
+            .into_iter()
+            .map(|o| match &o.expr {
+                // `ORDER BY 1` is the projected item.
+                Expr::Value(ValueWithSpan {
+                    value: Value::Number(n, _),
+                    ..
+                }) if n == "1" => OrderByExpr {
+                    expr: item.clone(),
+                    ..o
+                },
+                _ => o,
+            })
+            .collect();
+        clauses.push(FunctionArgumentClause::OrderBy(order));
+    }
+    *item = Expr::Function(Function {
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(item.clone()))],
+            clauses,
+        }),
+        ..function("array_agg")
+    });
+    Some(Expr::Subquery(query))
+}
+
+/// `x LIKE 'pg/_%' ESCAPE '/'` → `x LIKE 'pg\_%'`: DataFusion only knows the backslash as escape character.
+fn like_with_escape(expr: &Expr) -> Option<Expr> {
+    let Expr::Like {
+        negated,
+        any,
+        expr: subject,
+        pattern,
+        escape_char: Some(escape),
+    } = expr
+    else {
+        return None;
+    };
+    let Value::SingleQuotedString(escape) = &escape.value else {
+        return None;
+    };
+    let mut escape_chars = escape.chars();
+    let (Some(escape), None) = (escape_chars.next(), escape_chars.next()) else {
+        return None;
+    };
+    let pattern = constant_text(pattern)?;
+    let mut translated = String::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c == escape => match chars.next() {
+                Some(next @ ('%' | '_' | '\\')) => {
+                    translated.push('\\');
+                    translated.push(next);
+                }
+                Some(next) => translated.push(next),
+                None => {}
+            },
+            '\\' => translated.push_str("\\\\"),
+            c => translated.push(c),
+        }
+    }
+    Some(Expr::Like {
+        negated: *negated,
+        any: *any,
+        expr: subject.clone(),
+        pattern: Box::new(Expr::Value(Value::SingleQuotedString(translated).into())),
+        escape_char: None,
+    })
+}
+
+/// A text constant, also when written as a concatenation of literals (SQLAlchemy's `'pg/_' || '%'`).
+fn constant_text(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Value(ValueWithSpan {
+            value: Value::SingleQuotedString(s),
+            ..
+        }) => Some(s.clone()),
+        Expr::Nested(inner) => constant_text(inner),
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::StringConcat,
+            right,
+        } => Some(constant_text(left)? + &constant_text(right)?),
+        _ => None,
+    }
+}
+
+/// `typreceive != 0`, `pg_proc.oid = t.typreceive`: a `regproc` column compared with anything but text compares
+/// the function's oid.
+fn compare_regproc_as_oid(column: &mut Expr, other: &Expr) {
+    let name = match column {
+        Expr::Identifier(ident) => &ident.value,
+        Expr::CompoundIdentifier(idents) => &idents.last().expect("compound identifiers are not empty").value,
+        _ => return,
+    };
+    let other_is_text = matches!(
+        other,
+        Expr::Value(ValueWithSpan {
+            value: Value::SingleQuotedString(_),
+            ..
+        })
+    ) || matches!(other, Expr::Cast { data_type, .. } if is_text_type(data_type));
+    if REGPROC_COLUMNS.contains(&name.to_lowercase().as_str()) && !other_is_text {
+        *column = call(TO_REGPROC, vec![column.clone()]);
+    }
+}
+
+/// A scalar subquery that refers to the outer query must, for DataFusion, be visibly one row: its single projected
+/// expression is wrapped in `max()` unless it aggregates already. PostgreSQL raises an error when such a subquery
+/// returns several rows; catalog queries are written so that it never does.
+fn aggregate_correlated_subquery(query: &mut Query) {
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return;
+    };
+    let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(exprs, _) if exprs.is_empty());
+    if grouped || select.having.is_some() || select.distinct.is_some() {
+        return;
+    }
+    let local: HashSet<String> = select
+        .from
+        .iter()
+        .flat_map(|from| std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation)))
+        .flat_map(relation_names)
+        .collect();
+    let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] =
+        select.projection.as_mut_slice()
+    else {
+        return;
+    };
+    if contains_aggregate(item) || !refers_outside(&select.selection, item, &local) {
+        return;
+    }
+    *item = call("max", vec![item.clone()]);
+}
+
+/// How columns of a FROM item can be qualified: its alias, or its name with and without schema.
+fn relation_names(relation: &TableFactor) -> Vec<String> {
+    match relation {
+        TableFactor::Table { alias: Some(alias), .. } | TableFactor::Derived { alias: Some(alias), .. } => {
+            vec![alias.name.value.to_lowercase()]
+        }
+        TableFactor::Table { name, .. } => {
+            let parts: Vec<String> = name.0.iter().map(|p| p.to_string().to_lowercase()).collect();
+            (0..parts.len()).map(|start| parts[start..].join(".")).collect()
+        }
+        _ => vec![],
+    }
+}
+
+/// Whether the subquery's condition or item names a qualifier none of its own FROM items has.
+fn refers_outside(selection: &Option<Expr>, item: &Expr, local: &HashSet<String>) -> bool {
+    struct Outside<'a>(&'a HashSet<String>);
+    impl Visitor for Outside<'_> {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            if let Expr::CompoundIdentifier(idents) = expr {
+                let qualifier: Vec<String> = idents[..idents.len() - 1]
+                    .iter()
+                    .map(|i| i.value.to_lowercase())
+                    .collect();
+                if !self.0.contains(&qualifier.join(".")) {
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut outside = Outside(local);
+    selection.visit(&mut outside).is_break() || item.visit(&mut outside).is_break()
+}
+
+fn contains_aggregate(expr: &Expr) -> bool {
+    struct Aggregates;
+    impl Visitor for Aggregates {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            match function_call(expr) {
+                Some((name, _)) if AGGREGATES.contains(&name.as_str()) => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            }
+        }
+        fn pre_visit_query(&mut self, _query: &Query) -> ControlFlow<()> {
+            // An aggregate inside a nested subquery does not aggregate this one.
+            ControlFlow::Continue(())
+        }
+    }
+    expr.visit(&mut Aggregates).is_break()
+}
+
+/// Name the result columns as PostgreSQL does, before other rewrites change the expressions: an expression gets
+/// the name PostgreSQL gives it (a function's name, `?column?` for operators and literals, …) as an explicit alias,
+/// an integer literal is typed `integer`, and duplicate names are made unique with a marker that
+/// [`client_column_name`] removes again.
+fn name_result_columns(statement: &mut Statement) {
+    let Statement::Query(query) = statement else { return };
+    let mut body = query.body.as_mut();
+    while let SetExpr::SetOperation { left, .. } = body {
+        body = left.as_mut();
+    }
+    let SetExpr::Select(select) = body else { return };
+    let mut seen = HashSet::new();
+    for (position, item) in select.projection.iter_mut().enumerate() {
+        let (expr, name) = match std::mem::replace(item, SelectItem::Wildcard(Default::default())) {
+            SelectItem::UnnamedExpr(expr @ (Expr::Identifier(_) | Expr::CompoundIdentifier(_))) => {
+                let name = output_name(&expr).unwrap_or_default();
+                if seen.insert(name.clone()) {
+                    *item = SelectItem::UnnamedExpr(expr);
+                    continue;
+                }
+                (expr, name)
+            }
+            SelectItem::UnnamedExpr(expr) => {
+                let name = output_name(&expr).unwrap_or_else(|| "?column?".to_string());
+                (integer_literal(expr), name)
+            }
+            // The compatibility parser's own unique alias stays.
+            marked @ SelectItem::ExprWithAlias { .. } if matches!(&marked, SelectItem::ExprWithAlias { alias, .. } if client_column_name(&alias.value) != alias.value) =>
+            {
+                *item = marked;
+                continue;
+            }
+            // An unquoted alias is folded to lower case, as identifiers are.
+            SelectItem::ExprWithAlias { expr, alias } => match alias.quote_style {
+                Some(_) => (integer_literal(expr), client_column_name(&alias.value).to_string()),
+                None => (integer_literal(expr), client_column_name(&alias.value).to_lowercase()),
+            },
+            other => {
+                *item = other;
+                continue;
+            }
+        };
+        let alias = if seen.insert(name.clone()) {
+            name
+        } else {
+            format!("{DUPLICATE_MARKER}{position}__{name}")
+        };
+        *item = SelectItem::ExprWithAlias {
+            expr,
+            alias: Ident::with_quote('"', alias),
+        };
+    }
+}
+
+/// PostgreSQL types an integer literal that fits as `integer` (DataFusion: bigint), which drivers map to their
+/// 32-bit integer (node-postgres returns a bigint as a string).
+fn integer_literal(expr: Expr) -> Expr {
+    match expr {
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(ref n, _),
+            ..
+        }) if n.parse::<i32>().is_ok() => Expr::Cast {
+            kind: CastKind::DoubleColon,
+            expr: Box::new(expr),
+            data_type: DataType::Integer(None),
+            array: false,
+            format: None,
+        },
+        other => other,
+    }
+}
+
+/// The name PostgreSQL gives an unaliased result column; `None` where it says `?column?`.
+fn output_name(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Identifier(ident) => Some(ident.value.to_lowercase()),
+        Expr::CompoundIdentifier(idents) => idents.last().map(|i| i.value.to_lowercase()),
+        Expr::Nested(inner) => output_name(inner),
+        Expr::Cast {
+            expr: inner, data_type, ..
+        } => output_name(inner).or_else(|| type_column_name(data_type)),
+        Expr::Case { .. } => Some("case".into()),
+        Expr::Exists { .. } => Some("exists".into()),
+        Expr::Array(_) => Some("array".into()),
+        Expr::Subquery(query) => match query.body.as_ref() {
+            SetExpr::Select(select) => match select.projection.as_slice() {
+                [SelectItem::ExprWithAlias { alias, .. }] => Some(alias.value.clone()),
+                [SelectItem::UnnamedExpr(expr)] => output_name(expr),
+                _ => None,
+            },
+            _ => None,
+        },
+        // The compatibility parser writes `x = ANY(y)` as this call; PostgreSQL names the operator `?column?`.
+        Expr::Function(_) => function_call(expr)
+            .map(|(name, _)| name)
+            .filter(|name| name != "array_contains"),
+        _ => None,
+    }
+}
+
+/// PostgreSQL names a cast of a constant after the type (`NULL::text` is `text`, `1::int` is `int4`).
+fn type_column_name(data_type: &DataType) -> Option<String> {
+    let name = match type_name(data_type).as_str() {
+        "text" => "text",
+        "int" | "integer" | "int4" => "int4",
+        "bigint" | "int8" => "int8",
+        "smallint" | "int2" => "int2",
+        "boolean" | "bool" => "bool",
+        "varchar" | "character varying" => "varchar",
+        "numeric" => "numeric",
+        "date" => "date",
+        "name" => "name",
+        "oid" => "oid",
+        _ => return None,
+    };
+    Some(name.to_string())
+}
+
+fn is_comparison(op: &BinaryOperator) -> bool {
+    matches!(
+        op,
+        BinaryOperator::Eq
+            | BinaryOperator::NotEq
+            | BinaryOperator::Lt
+            | BinaryOperator::LtEq
+            | BinaryOperator::Gt
+            | BinaryOperator::GtEq
+    )
+}
+
+/// A type's bare lower-case name: `pg_catalog.regclass` and `REGCLASS` are both `regclass`.
+fn type_name(data_type: &DataType) -> String {
+    let name = data_type.to_string().to_lowercase();
+    name.strip_prefix("pg_catalog.").unwrap_or(&name).to_string()
+}
+
+fn is_text_type(data_type: &DataType) -> bool {
+    matches!(
+        type_name(data_type).as_str(),
+        "text" | "varchar" | "character varying" | "name"
+    )
+}
+
+/// The name of the relation with oid `oid` (PostgreSQL's `oid::regclass::text` for relations on the search path).
+fn relation_name(oid: &Expr) -> Expr {
+    scalar_subquery(&format!(
+        "SELECT max(relname) FROM pg_catalog.pg_class WHERE oid = ({oid})"
+    ))
+}
+
+fn scalar_subquery(sql: &str) -> Expr {
+    let statement = Parser::parse_sql(&PostgreSqlDialect {}, sql)
+        .expect("generated subqueries parse")
+        .remove(0);
+    let Statement::Query(query) = statement else {
+        unreachable!("generated subqueries are queries")
+    };
+    Expr::Subquery(query)
+}
+
+/// A plain function call's lower-case unqualified name and arguments.
+fn function_call(expr: &Expr) -> Option<(String, Vec<Expr>)> {
+    let Expr::Function(Function {
+        name, args, over: None, ..
+    }) = expr
+    else {
+        return None;
+    };
+    let name = name.0.last()?.as_ident()?.value.to_lowercase();
+    let args = match args {
+        FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .map(|arg| match arg {
+                FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?,
+        FunctionArguments::None => vec![],
+        FunctionArguments::Subquery(_) => return None,
+    };
+    Some((name, args))
+}
+
+fn function(name: &str) -> Function {
+    Function {
+        name: ObjectName::from(vec![Ident::new(name)]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::None,
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    }
+}
+
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: vec![],
+        }),
+        ..function(name)
+    })
+}
+
+fn null() -> Expr {
+    Expr::Value(Value::Null.into())
+}
+
+fn number(n: &str) -> Expr {
+    Expr::Value(Value::Number(n.into(), false).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        parse(sql).unwrap().remove(0).to_string()
+    }
+
+    #[test]
+    fn regproc_columns_compare_as_oids() {
+        assert_eq!(
+            rewritten("SELECT oid FROM pg_type WHERE typreceive != 0 AND typinput = 'pg_catalog.array_in'::regproc"),
+            "SELECT oid FROM pg_catalog.pg_type WHERE to_regproc(typreceive) <> 0 AND to_regproc(typinput) = to_regproc('pg_catalog.array_in')"
+        );
+        assert_eq!(
+            rewritten("SELECT oid FROM pg_type WHERE typreceive::TEXT != 'array_recv'"),
+            "SELECT oid FROM pg_catalog.pg_type WHERE typreceive::TEXT <> 'array_recv'"
+        );
+    }
+
+    #[test]
+    fn correlated_scalar_subqueries_are_aggregated() {
+        assert_eq!(
+            rewritten(
+                "SELECT t.oid FROM pg_type t WHERE t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM pg_class c WHERE c.oid = t.typrelid)"
+            ),
+            "SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typrelid = 0 OR (SELECT max(c.relkind = 'c') FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid)"
+        );
+        // Uncorrelated and aggregated subqueries stay as they are.
+        assert_eq!(
+            rewritten("SELECT oid FROM pg_type WHERE oid = (SELECT count(*) FROM pg_class c WHERE c.oid = 1)"),
+            "SELECT oid FROM pg_catalog.pg_type WHERE oid = (SELECT count(*) FROM pg_catalog.pg_class c WHERE c.oid = 1)"
+        );
+    }
+
+    #[test]
+    fn result_columns_are_named_like_postgres() {
+        assert_eq!(rewritten("SELECT 1"), "SELECT 1::INTEGER AS \"?column?\"");
+        assert_eq!(
+            rewritten("SELECT a, a, b AS a FROM t"),
+            "SELECT a, a AS \"__dup1__a\", b AS \"__dup2__a\" FROM t"
+        );
+        assert_eq!(client_column_name("__dup2__a"), "a");
+        assert_eq!(client_column_name("__alias_oid"), "oid");
+        assert_eq!(client_column_name("__dupe"), "__dupe");
+    }
+
+    #[test]
+    fn like_escape_becomes_backslash() {
+        assert_eq!(
+            rewritten("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg/_' || '%' ESCAPE '/'"),
+            "SELECT nspname FROM pg_catalog.pg_namespace WHERE nspname NOT LIKE 'pg\\_%'"
+        );
+    }
+}

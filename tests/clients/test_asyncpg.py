@@ -1,0 +1,184 @@
+"""asyncpg (FastAPI and most async Python services): binary protocol only, prepared statements with typed parameters,
+type introspection through pg_type; checked against DuckDB."""
+import asyncio
+import datetime
+from decimal import Decimal
+
+import asyncpg
+
+from test_psycopg2 import LINE_TO_REGION, assert_rows
+
+
+def run(port, body):
+    async def main():
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=port, user="analyst", password="analyst", database="semgate"
+        )
+        try:
+            return await body(conn)
+        finally:
+            await conn.close()
+
+    return asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_binary_numeric_date_timestamp(port, reference):
+    async def body(conn):
+        return await conn.fetch(
+            "SELECT region, date_trunc('year', order_date) AS y, MIN(order_date) AS first_day, "
+            "MEASURE(revenue) AS revenue, MEASURE(line_items) AS lines FROM sales GROUP BY 1, 2 ORDER BY 1, 2"
+        )
+
+    rows = run(port, body)
+    first = rows[0]
+    assert isinstance(first["y"], datetime.datetime), first
+    assert isinstance(first["first_day"], datetime.date) and not isinstance(first["first_day"], datetime.datetime)
+    assert isinstance(first["revenue"], Decimal) and isinstance(first["lines"], int)
+    expected = reference.execute(
+        f"SELECT r_name, year(o_orderdate), MIN(o_orderdate), SUM(l_extendedprice * (1 - l_discount)), COUNT(*) "
+        f"FROM {LINE_TO_REGION} GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchall()
+    assert [(r["region"], r["y"].year, r["first_day"]) for r in rows] == [(e[0], e[1], e[2]) for e in expected]
+    assert_rows([(r["revenue"], r["lines"]) for r in rows], [(e[3], e[4]) for e in expected])
+
+
+def test_date_parameter(port, reference):
+    async def body(conn):
+        stmt = await conn.prepare(
+            "SELECT ship_mode, MEASURE(quantity), MEASURE(order_count) FROM sales "
+            "WHERE order_date >= $1 AND order_date < $2 GROUP BY ship_mode ORDER BY ship_mode"
+        )
+        # asyncpg encodes parameters in binary with the types the server described, so a date needs a date.
+        types = [t.name for t in stmt.get_parameters()]
+        first = await stmt.fetch(datetime.date(1996, 1, 1), datetime.date(1996, 7, 1))
+        second = await stmt.fetch(datetime.date(1997, 1, 1), datetime.date(1997, 7, 1))
+        return types, first, second
+
+    types, first, second = run(port, body)
+    assert types == ["date", "date"]
+    for rows, (lo, hi) in [(first, ("1996-01-01", "1996-07-01")), (second, ("1997-01-01", "1997-07-01"))]:
+        expected = reference.execute(
+            "SELECT l_shipmode, SUM(l_quantity), COUNT(DISTINCT l_orderkey) FROM lineitem "
+            f"JOIN orders ON l_orderkey = o_orderkey WHERE o_orderdate >= DATE '{lo}' AND o_orderdate < DATE '{hi}' "
+            "GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert_rows([tuple(r) for r in rows], expected)
+
+
+def test_text_and_numeric_parameters(port, reference):
+    async def body(conn):
+        return await conn.fetch(
+            "SELECT nation, MEASURE(revenue) AS revenue FROM sales WHERE region = $1 GROUP BY nation "
+            "HAVING MEASURE(revenue) > $2 ORDER BY nation",
+            "EUROPE",
+            Decimal("1000"),
+        )
+
+    rows = run(port, body)
+    expected = reference.execute(
+        f"SELECT n_name, SUM(l_extendedprice * (1 - l_discount)) FROM {LINE_TO_REGION} WHERE r_name = 'EUROPE' "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert_rows([tuple(r) for r in rows], expected)
+
+
+def test_type_introspection(port):
+    # asyncpg looks up in pg_catalog every type it has no built-in codec for (enums, domains, extension types):
+    # first `SELECT current_setting('jit'), set_config('jit', 'off', false)`, then its recursive INTRO_LOOKUP_TYPES
+    # query; set_type_codec outside pg_catalog sends TYPE_BY_NAME. These are exactly the statements asyncpg sends.
+    async def body(conn):
+        types = await conn._introspect_types([1700, 1082, 1114, 25], None)
+        by_name = await conn.fetch(asyncpg.introspection.TYPE_BY_NAME, "numeric", "pg_catalog")
+        return types, by_name
+
+    (types, _), by_name = run(port, body)
+    assert sorted((r["oid"], r["ns"], r["name"], r["kind"]) for r in types) == [
+        (25, "pg_catalog", "text", b"b"),
+        (1082, "pg_catalog", "date", b"b"),
+        (1114, "pg_catalog", "timestamp", b"b"),
+        (1700, "pg_catalog", "numeric", b"b"),
+    ]
+    assert [(r["oid"], r["kind"]) for r in by_name] == [(1700, b"b")]
+
+
+def test_cursor_fetches_in_batches(port, reference):
+    # A scrollable cursor inside a transaction: Execute with a row limit, portal suspended and resumed.
+    async def body(conn):
+        async with conn.transaction():
+            return [
+                tuple(r)
+                async for r in conn.cursor(
+                    "SELECT nation, MEASURE(customer_count) FROM customers GROUP BY nation ORDER BY nation",
+                    prefetch=7,
+                )
+            ]
+
+    rows = run(port, body)
+    expected = reference.execute(
+        "SELECT n_name, COUNT(*) FROM customer JOIN nation ON c_nationkey = n_nationkey GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert rows == [tuple(e) for e in expected]
+
+
+def test_copy_from_query_csv(port, reference):
+    import io
+
+    async def body(conn):
+        buf = io.BytesIO()
+        await conn.copy_from_query(
+            "SELECT market_segment, MEASURE(customer_count) FROM customers GROUP BY 1 ORDER BY 1", output=buf,
+            format="csv",
+        )
+        return buf.getvalue().decode()
+
+    lines = run(port, body).splitlines()
+    expected = reference.execute("SELECT c_mktsegment, COUNT(*) FROM customer GROUP BY 1 ORDER BY 1").fetchall()
+    assert [tuple(line.split(",")) for line in lines] == [(s, str(n)) for s, n in expected]
+
+
+def test_pool_acquire_release(port, reference):
+    # A pool resets each connection it takes back (asyncpg's reset query) before handing it out again.
+    async def main():
+        pool = await asyncpg.create_pool(
+            host="127.0.0.1", port=port, user="analyst", password="analyst", database="semgate",
+            min_size=1, max_size=1,
+        )
+        try:
+            counts = []
+            for segment in ["BUILDING", "MACHINERY"]:
+                async with pool.acquire() as conn:
+                    counts.append(
+                        await conn.fetchval(
+                            "SELECT MEASURE(customer_count) FROM customers WHERE market_segment = $1", segment
+                        )
+                    )
+            return counts
+        finally:
+            await pool.close()
+
+    counts = asyncio.run(asyncio.wait_for(main(), 30))
+    expected = [
+        reference.execute(f"SELECT COUNT(*) FROM customer WHERE c_mktsegment = '{s}'").fetchone()[0]
+        for s in ["BUILDING", "MACHINERY"]
+    ]
+    assert counts == expected
+
+
+def test_array_parameter_with_any(port, reference):
+    # The asyncpg idiom for IN lists: `= ANY($1)` (or `$1::text[]`) with a Python list, sent as a binary text[].
+    async def body(conn):
+        return [
+            await conn.fetch(
+                f"SELECT region, MEASURE(customer_count) FROM customers WHERE region = ANY({param}) GROUP BY 1 "
+                "ORDER BY 1",
+                ["ASIA", "EUROPE"],
+            )
+            for param in ["$1", "$1::text[]"]
+        ]
+
+    expected = reference.execute(
+        "SELECT r_name, COUNT(*) FROM customer JOIN nation ON c_nationkey = n_nationkey "
+        "JOIN region ON n_regionkey = r_regionkey WHERE r_name IN ('ASIA', 'EUROPE') GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    for rows in run(port, body):
+        assert [tuple(r) for r in rows] == [tuple(e) for e in expected]
