@@ -20,7 +20,6 @@ use datafusion::optimizer::{Analyzer, AnalyzerRule};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::sqlparser::ast::Statement;
-use datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -44,7 +43,8 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(model: &SemanticModel, database: &str) -> Result<Self> {
+    /// `logins`: the users who may connect, listed as login roles in `pg_roles` (psql's `\du`, DBeaver's role tree).
+    pub fn new(model: &SemanticModel, database: &str, logins: Vec<String>) -> Result<Self> {
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(database, VIEW_SCHEMA)
             .with_create_default_catalog_and_schema(true)
@@ -58,7 +58,8 @@ impl Engine {
             .build();
         let base = SessionContext::new_with_state(state);
         // pg_catalog relations and PostgreSQL functions for drivers and BI tools; our own functions below win.
-        datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&base, database, EmptyContextProvider).map_err(|e| *e)?;
+        datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&base, database, crate::pg_compat::LoginRoles::new(logins))
+            .map_err(|e| *e)?;
         crate::pg_compat::functions::register(&base, model)?;
         base.register_udaf(AggregateUDF::from(MeasureFunction::new()));
         base.register_udf(constant_udf("version", format!("PostgreSQL {SERVER_VERSION}")));

@@ -61,7 +61,11 @@ impl Application {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "semantic model loaded"
         );
-        let engine = Arc::new(Engine::new(&model, &config.database)?);
+        let engine = Arc::new(Engine::new(
+            &model,
+            &config.database,
+            config.users.names().map(String::from).collect(),
+        )?);
         let bind = |addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await

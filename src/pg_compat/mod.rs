@@ -5,6 +5,7 @@
 //!   scalar subqueries, `ARRAY(subquery)`, `x::regtype::text`, result column names).
 //! - [`functions`]: the PostgreSQL functions clients call that the catalog crate lacks.
 //! - [`type_parameters`]: parameter types PostgreSQL infers and DataFusion does not (`x = ANY($1)`, `$1::text[]`).
+//! - [`LoginRoles`]: the configured users as the catalog's roles.
 
 pub mod functions;
 pub mod rewrite;
@@ -16,8 +17,42 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::{Cast, Placeholder, ScalarFunction};
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
+use datafusion_pg_catalog::pg_catalog::context::{PgCatalogContextProvider, Role};
 
 pub use rewrite::{client_column_name, parse};
+
+/// The users who may log in, as `pg_roles` / `pg_user` rows: login roles without superuser or DDL rights (semgate is
+/// read-only), so `\du` and role trees in DBeaver show who can connect.
+#[derive(Debug, Clone)]
+pub struct LoginRoles(Arc<Vec<String>>);
+
+impl LoginRoles {
+    pub fn new(mut names: Vec<String>) -> Self {
+        names.sort();
+        Self(Arc::new(names))
+    }
+}
+
+#[async_trait::async_trait]
+impl PgCatalogContextProvider for LoginRoles {
+    async fn roles(&self) -> Vec<String> {
+        self.0.as_ref().clone()
+    }
+
+    async fn role(&self, name: &str) -> Option<Role> {
+        self.0.iter().any(|n| n == name).then(|| Role {
+            name: name.to_string(),
+            is_superuser: false,
+            can_login: true,
+            can_create_db: false,
+            can_create_role: false,
+            can_create_user: false,
+            can_replication: false,
+            grants: vec![],
+            inherited_roles: vec![],
+        })
+    }
+}
 
 /// Give untyped parameters the type PostgreSQL infers for them, so that Describe reports it and Bind decodes the
 /// value with it: `$1::T` is a `T`, and in `x = ANY($1)` (planned as `array_has($1, x)`) `$1` is an array of `x`'s
