@@ -34,6 +34,7 @@ use datafusion::arrow::compute::BatchCoalescer;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::SchemaProvider;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, lit};
 use futures::{Stream, StreamExt, TryStreamExt, stream};
@@ -43,7 +44,7 @@ use tonic::metadata::MetadataValue;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use crate::config::Users;
-use crate::engine::{Engine, SERVER_VERSION, VIEW_SCHEMA};
+use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
 use crate::router::{self, RouteError, Routed, SessionCommand};
 use crate::session::Session;
@@ -200,21 +201,25 @@ impl FlightSqlFrontend {
         Ok(Response::new(info))
     }
 
-    /// The semantic views (and any other user relation), as (schema, table, Arrow schema); system schemas are left
-    /// out, as they are for PostgreSQL drivers' table lists.
-    async fn relations(&self, session: &Session) -> Result<Vec<(String, String, SchemaRef)>, Status> {
+    /// The schemas clients see: every one but the system schemas, as PostgreSQL drivers list them.
+    fn user_schemas(&self, session: &Session) -> Result<Vec<(String, Arc<dyn SchemaProvider>)>, Status> {
         let catalog = session
             .ctx
             .catalog(self.engine.database())
             .ok_or_else(|| Status::internal("the gateway's catalog is missing"))?;
+        let mut names = catalog.schema_names();
+        names.retain(|name| name != "pg_catalog" && name != "information_schema");
+        names.sort();
+        Ok(names
+            .into_iter()
+            .filter_map(|name| catalog.schema(&name).map(|schema| (name, schema)))
+            .collect())
+    }
+
+    /// The semantic views (and any other user relation), as (schema, table, Arrow schema), sorted.
+    async fn relations(&self, session: &Session) -> Result<Vec<(String, String, SchemaRef)>, Status> {
         let mut relations = Vec::new();
-        for schema_name in catalog.schema_names() {
-            if schema_name == "pg_catalog" || schema_name == "information_schema" {
-                continue;
-            }
-            let Some(schema) = catalog.schema(&schema_name) else {
-                continue;
-            };
+        for (schema_name, schema) in self.user_schemas(session)? {
             let mut names = schema.table_names();
             names.sort();
             for name in names {
@@ -223,7 +228,6 @@ impl FlightSqlFrontend {
                 }
             }
         }
-        relations.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         Ok(relations)
     }
 
@@ -650,15 +654,7 @@ impl FlightSqlService for FlightSqlFrontend {
     ) -> Result<Response<BoxStream<FlightData>>, Status> {
         let session = self.session(&request)?;
         let mut builder = query.into_builder();
-        let mut schemas: Vec<String> = self
-            .relations(&session)
-            .await?
-            .into_iter()
-            .map(|(schema, _, _)| schema)
-            .collect();
-        schemas.push(VIEW_SCHEMA.to_string());
-        schemas.dedup();
-        for schema in schemas {
+        for (schema, _) in self.user_schemas(&session)? {
             builder.append(self.engine.database(), schema);
         }
         Ok(batch_stream(builder.build()))
