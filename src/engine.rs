@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::information_schema::InformationSchemaProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::error::{DataFusionError, Result};
@@ -48,7 +49,8 @@ impl Engine {
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(database, VIEW_SCHEMA)
             .with_create_default_catalog_and_schema(true)
-            .with_information_schema(true);
+            // Our own `information_schema` schema (registered below) replaces DataFusion's interception of it.
+            .with_information_schema(false);
         let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(SemanticRewrite)];
         rules.extend(Analyzer::new().rules);
         let state = SessionStateBuilder::new()
@@ -60,6 +62,15 @@ impl Engine {
         // pg_catalog relations and PostgreSQL functions for drivers and BI tools; our own functions below win.
         datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&base, database, crate::pg_compat::LoginRoles::new(logins))
             .map_err(|e| *e)?;
+        let catalog = base
+            .catalog(database)
+            .ok_or_else(|| DataFusionError::Internal(format!("catalog {database} is missing")))?;
+        if let Some(pg_catalog) = catalog.schema("pg_catalog") {
+            catalog.register_schema(
+                "pg_catalog",
+                Arc::new(crate::pg_compat::catalog::PgCatalogOverlay::new(pg_catalog)),
+            )?;
+        }
         crate::pg_compat::functions::register(&base, model)?;
         base.register_udaf(AggregateUDF::from(MeasureFunction::new()));
         base.register_udf(constant_udf("version", format!("PostgreSQL {SERVER_VERSION}")));
@@ -70,6 +81,18 @@ impl Engine {
             let provider = Arc::new(SemanticViewTable { view: view.clone() });
             base.register_table(TableReference::full(database, VIEW_SCHEMA, name.as_str()), provider)?;
         }
+        // Last, so that it lists every table function registered above.
+        let information_schema = crate::pg_compat::catalog::InformationSchemaOverlay::new(
+            InformationSchemaProvider::new(base.state().catalog_list().clone())
+                .with_table_functions(base.state().table_functions().clone()),
+        );
+        base.register_catalog(
+            database,
+            Arc::new(crate::pg_compat::catalog::CatalogWithInformationSchema::new(
+                catalog,
+                information_schema,
+            )),
+        );
         Ok(Self {
             base,
             database: database.to_string(),

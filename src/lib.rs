@@ -13,7 +13,7 @@
 //!   [`semantic::compile`]), never by editing SQL text.
 //! - [`engine`]: DataFusion with the views registered as `public.<view>`; plans and streams results.
 //! - [`pg_compat`]: what PostgreSQL clients' catalog SQL needs beyond DataFusion and `datafusion-pg-catalog`:
-//!   statement rewrites, functions, parameter types.
+//!   statement rewrites, functions, parameter types, and catalog relations reshaped to PostgreSQL 15 (`catalog`).
 //! - [`error`]: every module's error meets here and is mapped once to a SQLSTATE.
 //! - [`config`], [`demo`], [`server`]: configuration, the embedded TPC-H demo, and the running gateway
 //!   ([`server::Application::build`] → [`server::Application::run_until_stopped`]).

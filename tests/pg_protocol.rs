@@ -531,3 +531,56 @@ async fn array_parameter_in_any() {
     let cast = client.prepare("SELECT $1::text[]").await.unwrap();
     assert_eq!(cast.params(), &[Type::TEXT_ARRAY]);
 }
+
+/// Catalog relations with PostgreSQL 15's columns and types, and the set-returning helpers key queries use (psql
+/// `\d+`/`\dn+`, pgjdbc getPrimaryKeys, SQLAlchemy get_indexes, Grafana/Metabase/Power BI over information_schema).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_shaped_catalog_relations() {
+    let client = connect().await;
+    // psql \d+ maps reloptions through ARRAY(SELECT … FROM unnest(…)); \dn+ joins nspacl.
+    let options = rows(
+        &client,
+        "SELECT coalesce(array_to_string(c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(c.reloptions) x), ', '), ''), \
+         array_to_string(n.nspacl, ',') IS NULL FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relname = 'sales'",
+    )
+    .await;
+    assert_eq!(options, vec![vec!["", "t"]]);
+    // Semantic views have no indexes or constraints, but the relations have PostgreSQL's array columns.
+    let keys = rows(
+        &client,
+        "SELECT count(*) FROM pg_index i, pg_constraint c WHERE i.indkey[1] = c.conkey[1] AND i.indisprimary",
+    )
+    .await;
+    assert_eq!(keys, vec![vec!["0"]]);
+    let expanded = rows(
+        &client,
+        "SELECT (information_schema._pg_expandarray(ARRAY[5, 7])).x, (information_schema._pg_expandarray(ARRAY[5, 7])).n, \
+         generate_subscripts(ARRAY['a', 'b'], 1) AS ord",
+    )
+    .await;
+    assert_eq!(expanded, vec![vec!["5", "1", "1"], vec!["7", "2", "2"]]);
+    let columns = rows(
+        &client,
+        "SELECT column_name, ordinal_position, data_type, udt_name FROM information_schema.columns \
+         WHERE table_name = 'sales' AND column_name IN ('order_date', 'region', 'revenue', 'line_items') \
+         ORDER BY ordinal_position",
+    )
+    .await;
+    assert_eq!(
+        columns,
+        vec![
+            vec!["order_date", "1", "date", "date"],
+            vec!["region", "3", "text", "text"],
+            vec!["revenue", "13", "numeric", "numeric"],
+            vec!["line_items", "16", "bigint", "int8"],
+        ]
+    );
+    let constraints = rows(
+        &client,
+        "SELECT count(*) FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage kc ON tc.constraint_name = kc.constraint_name",
+    )
+    .await;
+    assert_eq!(constraints, vec![vec!["0"]]);
+}

@@ -3,10 +3,13 @@
 //!
 //! - [`rewrite`]: statement rewrites around the compatibility parser (regproc columns compared as oids, correlated
 //!   scalar subqueries, `ARRAY(subquery)`, `x::regtype::text`, result column names).
+//! - [`catalog`]: `pg_catalog` relations with PostgreSQL 15's columns where the crate's differ (`reloptions`,
+//!   `nspacl`, `pg_index.indkey`, …).
 //! - [`functions`]: the PostgreSQL functions clients call that the catalog crate lacks.
 //! - [`type_parameters`]: parameter types PostgreSQL infers and DataFusion does not (`x = ANY($1)`, `$1::text[]`).
 //! - [`LoginRoles`]: the configured users as the catalog's roles.
 
+pub mod catalog;
 pub mod functions;
 pub mod rewrite;
 

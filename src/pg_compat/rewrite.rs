@@ -6,8 +6,9 @@ use std::ops::ControlFlow;
 use std::sync::LazyLock;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentClause,
-    FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, ObjectName, OrderByExpr, OrderByKind, Query,
+    AccessExpr, BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, LambdaFunction,
+    LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderByExpr, OrderByKind, Query,
     SelectItem, SetExpr, Statement, TableFactor, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
@@ -148,8 +149,14 @@ impl VisitorMut for ExpressionRewrites {
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Some(replacement) = oid_as_name(expr)
             .or_else(|| description(expr))
+            .or_else(|| array_of_unnest(expr))
             .or_else(|| array_of_subquery(expr))
             .or_else(|| like_with_escape(expr))
+            .or_else(|| expand_array(expr))
+            .or_else(|| generate_subscripts(expr))
+            .or_else(|| series_rows(expr))
+            .or_else(|| name_cast(expr))
+            .or_else(|| composite_field(expr))
         {
             *expr = replacement;
         }
@@ -224,6 +231,66 @@ fn description(expr: &Expr) -> Option<Expr> {
         format: None,
     };
     Some(call(VIEW_DESCRIPTION, vec![relation_name(&relation), column]))
+}
+
+/// `ARRAY(SELECT f(x) FROM unnest(a) x)` → `array_transform(a, x -> f(x))`: the element-wise map psql's `\d+`
+/// builds `reloptions` with, which DataFusion cannot plan as a correlated subquery over `unnest`.
+fn array_of_unnest(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(Function {
+        name,
+        args: FunctionArguments::Subquery(query),
+        ..
+    }) = expr
+    else {
+        return None;
+    };
+    let plain = query.with.is_none() && query.order_by.is_none() && query.limit_clause.is_none();
+    if !name.to_string().eq_ignore_ascii_case("array") || !plain {
+        return None;
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let ungrouped = matches!(&select.group_by, GroupByExpr::Expressions(exprs, _) if exprs.is_empty());
+    if select.selection.is_some() || select.having.is_some() || select.distinct.is_some() || !ungrouped {
+        return None;
+    }
+    let ([SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }], [from]) =
+        (select.projection.as_slice(), select.from.as_slice())
+    else {
+        return None;
+    };
+    let TableFactor::Table {
+        name: function,
+        args: Some(args),
+        alias: Some(alias),
+        ..
+    } = &from.relation
+    else {
+        return None;
+    };
+    let is_unnest = function.0.last()?.as_ident()?.value.eq_ignore_ascii_case("unnest");
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(array))] = args.args.as_slice() else {
+        return None;
+    };
+    // `unnest(a) x` names the element `x`, as does `unnest(a) AS t(x)`.
+    let element = match alias.columns.as_slice() {
+        [] => alias.name.clone(),
+        [column] => column.name.clone(),
+        _ => return None,
+    };
+    if !is_unnest || !from.joins.is_empty() {
+        return None;
+    }
+    let lambda = Expr::Lambda(LambdaFunction {
+        params: OneOrManyWithParens::One(LambdaFunctionParameter {
+            name: element,
+            data_type: None,
+        }),
+        body: Box::new(item.clone()),
+        syntax: LambdaSyntax::Arrow,
+    });
+    Some(call("array_transform", vec![array.clone(), lambda]))
 }
 
 /// `ARRAY(SELECT x FROM … ORDER BY y)` → `(SELECT array_agg(x ORDER BY y) FROM …)`, a form DataFusion plans
@@ -322,6 +389,91 @@ fn like_with_escape(expr: &Expr) -> Option<Expr> {
         pattern: Box::new(Expr::Value(Value::SingleQuotedString(translated).into())),
         escape_char: None,
     })
+}
+
+/// `information_schema._pg_expandarray(a)`, the set-returning function pgjdbc, Metabase and Tableau unnest index
+/// keys with: one `(x, n)` row per element, `x` the element and `n` its 1-based position.
+fn expand_array(expr: &Expr) -> Option<Expr> {
+    let (name, args) = function_call(expr)?;
+    let (true, [array]) = (name == "_pg_expandarray", args.as_slice()) else {
+        return None;
+    };
+    Some(call(
+        "named_struct",
+        vec![
+            text("x"),
+            call("unnest", vec![array.clone()]),
+            text("n"),
+            subscripts(array),
+        ],
+    ))
+}
+
+/// `generate_subscripts(a, dim)`, SQLAlchemy's way to number index keys: the positions 1…n of `a`'s elements, one
+/// row each (catalog arrays here are one-dimensional).
+fn generate_subscripts(expr: &Expr) -> Option<Expr> {
+    let (name, args) = function_call(expr)?;
+    match (name.as_str(), args.as_slice()) {
+        ("generate_subscripts", [array, _dimension]) => Some(subscripts(array)),
+        _ => None,
+    }
+}
+
+/// `generate_series(a, b)` in an expression is PostgreSQL's set-returning function (one row per value, as psqlODBC
+/// numbers foreign-key columns with it); DataFusion's scalar `generate_series` returns a list, so it is unnested.
+fn series_rows(expr: &Expr) -> Option<Expr> {
+    let (name, _) = function_call(expr)?;
+    (name == "generate_series").then(|| call("unnest", vec![expr.clone()]))
+}
+
+/// `x::name` → `x::text`: `name` is PostgreSQL's identifier type, text to every client, and unknown to DataFusion.
+fn name_cast(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        kind,
+        expr: operand,
+        data_type,
+        array,
+        format,
+    } = expr
+    else {
+        return None;
+    };
+    (type_name(data_type) == "name").then(|| Expr::Cast {
+        kind: kind.clone(),
+        expr: operand.clone(),
+        data_type: DataType::Text,
+        array: *array,
+        format: format.clone(),
+    })
+}
+
+/// One `integer` row per element of `array`, counting from 1; zipped with `unnest(array)` in the same projection.
+fn subscripts(array: &Expr) -> Expr {
+    let positions = call(
+        "generate_series",
+        vec![number("1"), call("cardinality", vec![array.clone()])],
+    );
+    Expr::Cast {
+        kind: CastKind::DoubleColon,
+        expr: Box::new(call("unnest", vec![positions])),
+        data_type: DataType::Integer(None),
+        array: false,
+        format: None,
+    }
+}
+
+/// `(row).field` → `get_field(row, 'field')`: PostgreSQL's composite field access, which DataFusion's planner
+/// only knows with brackets.
+fn composite_field(expr: &Expr) -> Option<Expr> {
+    let Expr::CompoundFieldAccess { root, access_chain } = expr else {
+        return None;
+    };
+    access_chain
+        .iter()
+        .try_fold((**root).clone(), |row, access| match access {
+            AccessExpr::Dot(Expr::Identifier(field)) => Some(call("get_field", vec![row, text(&field.value)])),
+            _ => None,
+        })
 }
 
 /// A text constant, also when written as a concatenation of literals (SQLAlchemy's `'pg/_' || '%'`).
@@ -524,6 +676,10 @@ fn output_name(expr: &Expr) -> Option<String> {
         Expr::Cast {
             expr: inner, data_type, ..
         } => output_name(inner).or_else(|| type_column_name(data_type)),
+        Expr::CompoundFieldAccess { access_chain, .. } => match access_chain.last() {
+            Some(AccessExpr::Dot(Expr::Identifier(field))) => Some(field.value.to_lowercase()),
+            _ => None,
+        },
         Expr::Case { .. } => Some("case".into()),
         Expr::Exists { .. } => Some("exists".into()),
         Expr::Array(_) => Some("array".into()),
@@ -535,6 +691,12 @@ fn output_name(expr: &Expr) -> Option<String> {
             },
             _ => None,
         },
+        // `ARRAY(SELECT …)` is named `array`.
+        Expr::Function(Function {
+            name,
+            args: FunctionArguments::Subquery(_),
+            ..
+        }) => name.0.last()?.as_ident().map(|i| i.value.to_lowercase()),
         // The compatibility parser writes `x = ANY(y)` as this call; PostgreSQL names the operator `?column?`.
         Expr::Function(_) => function_call(expr)
             .map(|(name, _)| name)
@@ -658,6 +820,10 @@ fn null() -> Expr {
     Expr::Value(Value::Null.into())
 }
 
+fn text(s: &str) -> Expr {
+    Expr::Value(Value::SingleQuotedString(s.into()).into())
+}
+
 fn number(n: &str) -> Expr {
     Expr::Value(Value::Number(n.into(), false).into())
 }
@@ -707,6 +873,22 @@ mod tests {
         assert_eq!(client_column_name("__dup2__a"), "a");
         assert_eq!(client_column_name("__alias_oid"), "oid");
         assert_eq!(client_column_name("__dupe"), "__dupe");
+    }
+
+    #[test]
+    fn set_returning_forms_become_unnest() {
+        assert_eq!(
+            rewritten("SELECT array(select 'toast.' || x from pg_catalog.unnest(c.reloptions) x) FROM pg_class c"),
+            "SELECT array_transform(c.reloptions, x -> 'toast.' || x) AS \"array\" FROM pg_catalog.pg_class c"
+        );
+        assert_eq!(
+            rewritten("SELECT (information_schema._pg_expandarray(i.indkey)).n FROM pg_index i"),
+            "SELECT get_field((named_struct('x', unnest(i.indkey), 'n', unnest(generate_series(1, cardinality(i.indkey)))::INTEGER)), 'n') AS \"n\" FROM pg_catalog.pg_index i"
+        );
+        assert_eq!(
+            rewritten("SELECT generate_series(1, 3) AS i, 'x'::name"),
+            "SELECT unnest(generate_series(1, 3)) AS \"i\", 'x'::TEXT AS \"name\""
+        );
     }
 
     #[test]

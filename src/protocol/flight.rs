@@ -65,6 +65,9 @@ const BASIC_AUTH: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+/// A schema of the catalog with its name.
+type NamedSchema = (String, Arc<dyn SchemaProvider>);
+
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 /// The Flight SQL service; one instance serves every client.
@@ -202,7 +205,7 @@ impl FlightSqlFrontend {
     }
 
     /// The schemas clients see: every one but the system schemas, as PostgreSQL drivers list them.
-    fn user_schemas(&self, session: &Session) -> Result<Vec<(String, Arc<dyn SchemaProvider>)>, Status> {
+    fn user_schemas(&self, session: &Session) -> Result<Vec<NamedSchema>, Status> {
         let catalog = session
             .ctx
             .catalog(self.engine.database())

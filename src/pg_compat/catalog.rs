@@ -1,0 +1,437 @@
+//! `pg_catalog` and `information_schema` relations reshaped to PostgreSQL 15's columns where clients read them by name
+//! and type: psql's `\d+` and `\dn+` apply array functions to `reloptions` and `nspacl`, DBeaver lists `c.*`
+//! expecting PG's column set, primary-key queries (pgjdbc, Metabase, Tableau, SQLAlchemy) unnest `pg_index.indkey`
+//! and index `conkey`, and Grafana, Metabase and Power BI read PostgreSQL type names from `information_schema.columns`
+//! and join its constraint views.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::catalog::information_schema::{INFORMATION_SCHEMA, InformationSchemaProvider};
+use datafusion::catalog::{CatalogProvider, MemTable, SchemaProvider, TableProvider};
+use datafusion::common::{Result, ScalarValue, cast::as_string_array};
+use datafusion::datasource::{ViewTable, provider_as_source};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, LogicalPlanBuilder, ScalarUDF, Volatility, cast, col, create_udf, lit,
+};
+use pgwire::api::Type;
+
+/// The crate's `pg_catalog` with the relations below replaced; every other relation is the crate's own.
+#[derive(Debug)]
+pub struct PgCatalogOverlay {
+    base: Arc<dyn SchemaProvider>,
+}
+
+impl PgCatalogOverlay {
+    pub fn new(base: Arc<dyn SchemaProvider>) -> Self {
+        Self { base }
+    }
+}
+
+#[async_trait]
+impl SchemaProvider for PgCatalogOverlay {
+    fn table_names(&self) -> Vec<String> {
+        self.base.table_names()
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let name = name.to_ascii_lowercase();
+        // Semantic views have no indexes or constraints: PostgreSQL's empty relations, with its column types.
+        match name.as_str() {
+            "pg_index" => return empty(pg_index_columns()).map(Some),
+            "pg_constraint" => return empty(pg_constraint_columns()).map(Some),
+            _ => {}
+        }
+        let Some(table) = self.base.table(&name).await? else {
+            return Ok(None);
+        };
+        let schema = table.schema();
+        let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let no_acl = || typed_null(array_of(DataType::Utf8));
+        let reshaped = match name.as_str() {
+            "pg_class" => {
+                let mut columns: Vec<&str> = columns.into_iter().filter(|&n| n != "relpartbound").collect();
+                columns.extend(["relacl", "reloptions", "relpartbound"]);
+                reshape(
+                    &name,
+                    table.clone(),
+                    &columns,
+                    &[("relacl", no_acl()), ("reloptions", no_acl())],
+                )?
+            }
+            "pg_namespace" => reshape(
+                &name,
+                table.clone(),
+                &["oid", "nspname", "nspowner", "nspacl"],
+                &[("nspacl", no_acl())],
+            )?,
+            "pg_attribute" => reshape(
+                &name,
+                table.clone(),
+                &columns,
+                &[
+                    ("attacl", no_acl()),
+                    ("attoptions", no_acl()),
+                    ("attfdwoptions", no_acl()),
+                    ("attmissingval", no_acl()),
+                ],
+            )?,
+            "pg_type" => reshape(&name, table.clone(), &columns, &[("typacl", no_acl())])?,
+            "pg_database" => reshape(
+                &name,
+                table.clone(),
+                &[
+                    "oid",
+                    "datname",
+                    "datdba",
+                    "encoding",
+                    "datlocprovider",
+                    "datistemplate",
+                    "datallowconn",
+                    "datconnlimit",
+                    "datfrozenxid",
+                    "datminmxid",
+                    "dattablespace",
+                    "datcollate",
+                    "datctype",
+                    "daticulocale",
+                    "datcollversion",
+                    "datacl",
+                ],
+                &[("datcollversion", typed_null(DataType::Utf8)), ("datacl", no_acl())],
+            )?,
+            // The crate misspells `boot_val`; no setting lists its values.
+            "pg_settings" => {
+                let columns: Vec<&str> = columns
+                    .into_iter()
+                    .map(|n| if n == "bool_val" { "boot_val" } else { n })
+                    .collect();
+                reshape(
+                    &name,
+                    table.clone(),
+                    &columns,
+                    &[
+                        ("boot_val", col("bool_val")),
+                        ("enumvals", typed_null(array_of(DataType::Utf8))),
+                    ],
+                )?
+            }
+            _ => table,
+        };
+        Ok(Some(reshaped))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.base.table_exist(name)
+    }
+}
+
+/// `base` projected to `columns`, in that order: the crate's column of that name, or the `replaced` expression where
+/// the crate lacks the column, names it differently or stores it as text.
+fn reshape(
+    name: &str,
+    base: Arc<dyn TableProvider>,
+    columns: &[&str],
+    replaced: &[(&str, Expr)],
+) -> Result<Arc<dyn TableProvider>> {
+    let projection: Vec<Expr> = columns
+        .iter()
+        .map(|&column| match replaced.iter().find(|(name, _)| *name == column) {
+            Some((_, expr)) => expr.clone().alias(column),
+            None => col(column),
+        })
+        .collect();
+    let plan = LogicalPlanBuilder::scan(name, provider_as_source(base), None)?
+        .project(projection)?
+        .build()?;
+    Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
+/// A NULL of PostgreSQL's type for a column that is always NULL here: nothing has access privileges or options.
+fn typed_null(data_type: DataType) -> Expr {
+    cast(lit(ScalarValue::Null), data_type)
+}
+
+fn empty(columns: Vec<(&str, DataType)>) -> Result<Arc<dyn TableProvider>> {
+    let fields: Vec<Field> = columns
+        .into_iter()
+        .map(|(name, data_type)| Field::new(name, data_type, true))
+        .collect();
+    Ok(Arc::new(MemTable::try_new(
+        Arc::new(Schema::new(fields)),
+        vec![vec![]],
+    )?))
+}
+
+fn array_of(element: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(element, true)))
+}
+
+/// PostgreSQL 15's `pg_index`; `int2vector` and `oidvector` columns as arrays, which `unnest`, `indkey[i]` and
+/// `_pg_expandarray` accept.
+fn pg_index_columns() -> Vec<(&'static str, DataType)> {
+    use DataType::{Boolean, Int16, Int32, Utf8};
+    vec![
+        ("indexrelid", Int32),
+        ("indrelid", Int32),
+        ("indnatts", Int16),
+        ("indnkeyatts", Int16),
+        ("indisunique", Boolean),
+        ("indnullsnotdistinct", Boolean),
+        ("indisprimary", Boolean),
+        ("indisexclusion", Boolean),
+        ("indimmediate", Boolean),
+        ("indisclustered", Boolean),
+        ("indisvalid", Boolean),
+        ("indcheckxmin", Boolean),
+        ("indisready", Boolean),
+        ("indislive", Boolean),
+        ("indisreplident", Boolean),
+        ("indkey", array_of(Int16)),
+        ("indcollation", array_of(Int32)),
+        ("indclass", array_of(Int32)),
+        ("indoption", array_of(Int16)),
+        ("indexprs", Utf8),
+        ("indpred", Utf8),
+    ]
+}
+
+/// PostgreSQL 15's `pg_constraint`.
+fn pg_constraint_columns() -> Vec<(&'static str, DataType)> {
+    use DataType::{Boolean, Int16, Int32, Utf8};
+    vec![
+        ("oid", Int32),
+        ("conname", Utf8),
+        ("connamespace", Int32),
+        ("contype", Utf8),
+        ("condeferrable", Boolean),
+        ("condeferred", Boolean),
+        ("convalidated", Boolean),
+        ("conrelid", Int32),
+        ("contypid", Int32),
+        ("conindid", Int32),
+        ("conparentid", Int32),
+        ("confrelid", Int32),
+        ("confupdtype", Utf8),
+        ("confdeltype", Utf8),
+        ("confmatchtype", Utf8),
+        ("conislocal", Boolean),
+        ("coninhcount", Int32),
+        ("connoinherit", Boolean),
+        ("conkey", array_of(Int16)),
+        ("confkey", array_of(Int16)),
+        ("conpfeqop", array_of(Int32)),
+        ("conppeqop", array_of(Int32)),
+        ("conffeqop", array_of(Int32)),
+        ("confdelsetcols", array_of(Int16)),
+        ("conexclop", array_of(Int32)),
+        ("conbin", Utf8),
+    ]
+}
+
+/// The database's catalog with `information_schema` resolvable but not listed among its schemas, as DataFusion's own
+/// information schema is: `pg_catalog` lists every listed schema's tables as relations, and clients would then show
+/// `columns` or `table_constraints` as tables of the database.
+#[derive(Debug)]
+pub struct CatalogWithInformationSchema {
+    inner: Arc<dyn CatalogProvider>,
+    information_schema: Arc<dyn SchemaProvider>,
+}
+
+impl CatalogWithInformationSchema {
+    pub fn new(inner: Arc<dyn CatalogProvider>, information_schema: InformationSchemaOverlay) -> Self {
+        Self {
+            inner,
+            information_schema: Arc::new(information_schema),
+        }
+    }
+}
+
+impl CatalogProvider for CatalogWithInformationSchema {
+    fn schema_names(&self) -> Vec<String> {
+        self.inner.schema_names()
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if name.eq_ignore_ascii_case(INFORMATION_SCHEMA) {
+            Some(self.information_schema.clone())
+        } else {
+            self.inner.schema(name)
+        }
+    }
+
+    fn register_schema(&self, name: &str, schema: Arc<dyn SchemaProvider>) -> Result<Option<Arc<dyn SchemaProvider>>> {
+        self.inner.register_schema(name, schema)
+    }
+}
+
+/// DataFusion's `information_schema` with PostgreSQL's type names and positions in `columns`, and PostgreSQL's
+/// (empty: semantic views declare no keys) constraint views. Served by [`CatalogWithInformationSchema`], which
+/// DataFusion only consults with its own information schema switched off.
+#[derive(Debug)]
+pub struct InformationSchemaOverlay {
+    base: InformationSchemaProvider,
+}
+
+impl InformationSchemaOverlay {
+    pub fn new(base: InformationSchemaProvider) -> Self {
+        Self { base }
+    }
+}
+
+/// The constraint views PostgreSQL has and DataFusion lacks.
+const CONSTRAINT_VIEWS: [&str; 3] = ["table_constraints", "key_column_usage", "referential_constraints"];
+
+#[async_trait]
+impl SchemaProvider for InformationSchemaOverlay {
+    fn table_names(&self) -> Vec<String> {
+        let mut names = self.base.table_names();
+        names.extend(CONSTRAINT_VIEWS.map(String::from));
+        names
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let name = name.to_ascii_lowercase();
+        let text = |names: &[&'static str]| names.iter().map(|&n| (n, DataType::Utf8)).collect::<Vec<_>>();
+        let catalog_schema_name = ["constraint_catalog", "constraint_schema", "constraint_name"];
+        match name.as_str() {
+            "table_constraints" => {
+                let mut columns = text(&catalog_schema_name);
+                columns.extend(text(&[
+                    "table_catalog",
+                    "table_schema",
+                    "table_name",
+                    "constraint_type",
+                    "is_deferrable",
+                    "initially_deferred",
+                    "enforced",
+                    "nulls_distinct",
+                ]));
+                return empty(columns).map(Some);
+            }
+            "key_column_usage" => {
+                let mut columns = text(&catalog_schema_name);
+                columns.extend(text(&["table_catalog", "table_schema", "table_name", "column_name"]));
+                columns.extend([
+                    ("ordinal_position", DataType::Int32),
+                    ("position_in_unique_constraint", DataType::Int32),
+                ]);
+                return empty(columns).map(Some);
+            }
+            "referential_constraints" => {
+                let mut columns = text(&catalog_schema_name);
+                columns.extend(text(&[
+                    "unique_constraint_catalog",
+                    "unique_constraint_schema",
+                    "unique_constraint_name",
+                    "match_option",
+                    "update_rule",
+                    "delete_rule",
+                ]));
+                return empty(columns).map(Some);
+            }
+            _ => {}
+        }
+        let Some(table) = self.base.table(&name).await? else {
+            return Ok(None);
+        };
+        if name != "columns" {
+            return Ok(Some(table));
+        }
+        let schema = table.schema();
+        let mut columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        columns.extend(["udt_catalog", "udt_schema", "udt_name", "is_identity"]);
+        let arrow_type = || col("data_type");
+        let columns = reshape(
+            &name,
+            table.clone(),
+            &columns,
+            &[
+                // PostgreSQL counts from 1.
+                (
+                    "ordinal_position",
+                    cast(col("ordinal_position") + lit(1u64), DataType::Int32),
+                ),
+                ("data_type", type_name_udf(TypeName::Sql).call(vec![arrow_type()])),
+                ("udt_catalog", col("table_catalog")),
+                ("udt_schema", lit("pg_catalog")),
+                ("udt_name", type_name_udf(TypeName::Udt).call(vec![arrow_type()])),
+                ("is_identity", lit("NO")),
+            ],
+        )?;
+        Ok(Some(columns))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.base.table_exist(name) || CONSTRAINT_VIEWS.contains(&name.to_ascii_lowercase().as_str())
+    }
+}
+
+/// The two names PostgreSQL's `information_schema.columns` gives a type.
+#[derive(Clone, Copy)]
+enum TypeName {
+    /// `data_type`: the SQL name (`bigint`, `timestamp without time zone`).
+    Sql,
+    /// `udt_name`: the catalog name (`int8`, `timestamp`).
+    Udt,
+}
+
+/// An Arrow type's display form (what DataFusion's `information_schema.columns` says) → PostgreSQL's name for the
+/// type it is sent as.
+fn type_name_udf(kind: TypeName) -> ScalarUDF {
+    let name = match kind {
+        TypeName::Sql => "semgate_pg_sql_type_name",
+        TypeName::Udt => "semgate_pg_udt_name",
+    };
+    create_udf(
+        name,
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(move |args: &[ColumnarValue]| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let names: StringArray = as_string_array(&arrays[0])?
+                .iter()
+                .map(|arrow_type| arrow_type.map(|t| pg_type_name(t, kind)))
+                .collect();
+            let result: ArrayRef = Arc::new(names);
+            Ok(
+                if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) && result.len() == 1 {
+                    ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
+                } else {
+                    ColumnarValue::Array(result)
+                },
+            )
+        }),
+    )
+}
+
+fn pg_type_name(arrow_type: &str, kind: TypeName) -> String {
+    let Some(pg_type) = DataType::from_str(arrow_type)
+        .ok()
+        .and_then(|t| arrow_pg::datatypes::into_pg_type(&t).ok())
+    else {
+        return arrow_type.to_string();
+    };
+    let sql_name = match pg_type {
+        Type::BOOL => "boolean",
+        Type::INT2 => "smallint",
+        Type::INT4 => "integer",
+        Type::INT8 => "bigint",
+        Type::FLOAT4 => "real",
+        Type::FLOAT8 => "double precision",
+        Type::VARCHAR => "character varying",
+        Type::TIMESTAMP => "timestamp without time zone",
+        Type::TIMESTAMPTZ => "timestamp with time zone",
+        Type::TIME => "time without time zone",
+        _ if pg_type.name().starts_with('_') => "ARRAY",
+        _ => pg_type.name(),
+    };
+    match kind {
+        TypeName::Sql => sql_name.to_string(),
+        TypeName::Udt => pg_type.name().to_string(),
+    }
+}
