@@ -10,7 +10,6 @@ use arrow_flight::sql::client::FlightSqlServiceClient;
 use arrow_flight::sql::{CommandGetDbSchemas, CommandGetTables, SqlInfo};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use futures::TryStreamExt;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -47,22 +46,6 @@ async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: FlightInfo) -
     batches
 }
 
-fn text_rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
-    let options = FormatOptions::default().with_null("NULL");
-    let mut rows = Vec::new();
-    for batch in batches {
-        let formatters: Vec<_> = batch
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options).unwrap())
-            .collect();
-        for row in 0..batch.num_rows() {
-            rows.push(formatters.iter().map(|f| f.value(row).to_string()).collect());
-        }
-    }
-    rows
-}
-
 const REVENUE_BY_REGION: &str = "SELECT r_name, SUM(l_extendedprice * (1 - l_discount)), COUNT(DISTINCT l_orderkey) \
      FROM lineitem JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey \
      JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey GROUP BY r_name ORDER BY r_name";
@@ -85,7 +68,7 @@ async fn query_streams_the_same_numbers_as_the_raw_tables() {
         "columns are named as on the PostgreSQL wire"
     );
     let expected = common::reference_rows(&common::reference().await, REVENUE_BY_REGION).await;
-    common::assert_same("flight query", &text_rows(&batches), &expected);
+    common::assert_same("flight query", &common::batch_rows(&batches), &expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -115,7 +98,7 @@ async fn prepared_statement_binds_parameters_through_do_put() {
             .set_parameters(RecordBatch::try_new(Arc::new(parameters), columns).unwrap())
             .unwrap();
         let info = prepared.execute().await.unwrap();
-        let actual = text_rows(&fetch(&mut client, info).await);
+        let actual = common::batch_rows(&fetch(&mut client, info).await);
         let expected = common::reference_rows(
             &reference,
             &format!(
@@ -135,10 +118,13 @@ async fn prepared_statement_binds_parameters_through_do_put() {
 async fn metadata_lists_the_semantic_views() {
     let mut client = signed_in().await;
     let info = client.get_catalogs().await.unwrap();
-    assert_eq!(text_rows(&fetch(&mut client, info).await), [["semgate"]]);
+    assert_eq!(common::batch_rows(&fetch(&mut client, info).await), [["semgate"]]);
 
     let info = client.get_db_schemas(CommandGetDbSchemas::default()).await.unwrap();
-    assert_eq!(text_rows(&fetch(&mut client, info).await), [["semgate", "public"]]);
+    assert_eq!(
+        common::batch_rows(&fetch(&mut client, info).await),
+        [["semgate", "public"]]
+    );
 
     let info = client
         .get_tables(CommandGetTables {
@@ -148,7 +134,7 @@ async fn metadata_lists_the_semantic_views() {
         .await
         .unwrap();
     let tables = fetch(&mut client, info).await;
-    let rows = text_rows(&tables);
+    let rows = common::batch_rows(&tables);
     let names: Vec<(&str, &str)> = rows.iter().map(|r| (r[2].as_str(), r[3].as_str())).collect();
     assert_eq!(names, [("customers", "VIEW"), ("sales", "VIEW")]);
     // The schema shipped with a table is the view's columns: dimensions and measures.
@@ -166,19 +152,19 @@ async fn metadata_lists_the_semantic_views() {
     }
 
     let info = client.get_table_types().await.unwrap();
-    assert_eq!(text_rows(&fetch(&mut client, info).await), [["VIEW"]]);
+    assert_eq!(common::batch_rows(&fetch(&mut client, info).await), [["VIEW"]]);
 
     let info = client
         .get_sql_info(vec![SqlInfo::FlightSqlServerName, SqlInfo::FlightSqlServerReadOnly])
         .await
         .unwrap();
-    let info_rows = text_rows(&fetch(&mut client, info).await);
+    let info_rows = common::batch_rows(&fetch(&mut client, info).await);
     assert_eq!(info_rows.len(), 2);
     assert!(info_rows[0][1].contains("semgate"), "{info_rows:?}");
     assert!(info_rows[1][1].contains("true"), "{info_rows:?}");
 
     let info = client.get_xdbc_type_info(Default::default()).await.unwrap();
-    let types = text_rows(&fetch(&mut client, info).await);
+    let types = common::batch_rows(&fetch(&mut client, info).await);
     assert!(types.iter().any(|t| t[0] == "numeric"), "{types:?}");
 }
 
@@ -233,7 +219,7 @@ async fn errors_map_to_grpc_statuses_with_the_postgres_messages() {
     let ticket = info.endpoint[0].ticket.clone().unwrap();
     let stolen = anonymous.do_get(ticket.clone()).await.err().map(code);
     assert_eq!(stolen.map(|(c, _)| c), Some(Code::Unauthenticated));
-    let rows = text_rows(
+    let rows = common::batch_rows(
         &client
             .do_get(ticket)
             .await
@@ -255,7 +241,7 @@ async fn session_settings_persist_for_a_token() {
     assert!(fetch(&mut client, info).await.iter().all(|b| b.num_rows() == 0));
     let info = client.execute("SHOW statement_timeout".into(), None).await.unwrap();
     assert_eq!(
-        text_rows(&fetch(&mut client, info).await),
+        common::batch_rows(&fetch(&mut client, info).await),
         [["statement_timeout", "1ms"]]
     );
     let info = client

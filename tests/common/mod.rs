@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use semgate::{Application, Config};
@@ -122,6 +123,11 @@ pub async fn reference_rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>>
         .collect()
         .await
         .unwrap();
+    batch_rows(&batches)
+}
+
+/// Arrow batches as text rows (NULL → "NULL"), formatted like the reference's.
+pub fn batch_rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
     let options = FormatOptions::default().with_null("NULL");
     let mut out = Vec::new();
     for batch in batches {
