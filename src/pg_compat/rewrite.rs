@@ -233,19 +233,23 @@ fn description(expr: &Expr) -> Option<Expr> {
     Some(call(VIEW_DESCRIPTION, vec![relation_name(&relation), column]))
 }
 
+/// The query of an `ARRAY(subquery)` constructor (which the parser reads as a function named `array`).
+fn array_constructor_query(expr: &Expr) -> Option<&Query> {
+    match expr {
+        Expr::Function(Function {
+            name,
+            args: FunctionArguments::Subquery(query),
+            ..
+        }) if name.to_string().eq_ignore_ascii_case("array") => Some(query),
+        _ => None,
+    }
+}
+
 /// `ARRAY(SELECT f(x) FROM unnest(a) x)` → `array_transform(a, x -> f(x))`: the element-wise map psql's `\d+`
 /// builds `reloptions` with, which DataFusion cannot plan as a correlated subquery over `unnest`.
 fn array_of_unnest(expr: &Expr) -> Option<Expr> {
-    let Expr::Function(Function {
-        name,
-        args: FunctionArguments::Subquery(query),
-        ..
-    }) = expr
-    else {
-        return None;
-    };
-    let plain = query.with.is_none() && query.order_by.is_none() && query.limit_clause.is_none();
-    if !name.to_string().eq_ignore_ascii_case("array") || !plain {
+    let query = array_constructor_query(expr)?;
+    if query.with.is_some() || query.order_by.is_some() || query.limit_clause.is_some() {
         return None;
     }
     let SetExpr::Select(select) = query.body.as_ref() else {
@@ -296,18 +300,7 @@ fn array_of_unnest(expr: &Expr) -> Option<Expr> {
 /// `ARRAY(SELECT x FROM … ORDER BY y)` → `(SELECT array_agg(x ORDER BY y) FROM …)`, a form DataFusion plans
 /// (also when correlated, as psql's `\du` and `\d+` use it).
 fn array_of_subquery(expr: &Expr) -> Option<Expr> {
-    let Expr::Function(Function {
-        name,
-        args: FunctionArguments::Subquery(query),
-        ..
-    }) = expr
-    else {
-        return None;
-    };
-    if !name.to_string().eq_ignore_ascii_case("array") {
-        return None;
-    }
-    let mut query = query.clone();
+    let mut query = Box::new(array_constructor_query(expr)?.clone());
     let order_by = query.order_by.take();
     let SetExpr::Select(select) = query.body.as_mut() else {
         return None;
