@@ -9,6 +9,7 @@ use marked_yaml::Spanned;
 use serde::Deserialize;
 
 use crate::demo;
+use crate::nl::LlmConfig;
 use crate::semantic::ModelText;
 
 pub const DEFAULT_PG_ADDR: &str = "127.0.0.1:5433";
@@ -49,6 +50,15 @@ struct ConfigFile {
     #[serde(default)]
     users: Vec<UserFile>,
     max_connections: Option<usize>,
+    /// Natural-language questions (`ASK …`).
+    ask: Option<AskFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AskFile {
+    /// An OpenAI-compatible LLM, consulted when the offline resolver is not confident.
+    llm: Option<LlmConfig>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,6 +99,8 @@ pub struct Config {
     pub max_connections: usize,
     /// How long in-flight work may run after a shutdown signal before connections are closed.
     pub shutdown_grace: Duration,
+    /// The LLM that helps ASK when the offline resolver is not confident; `None`: offline only.
+    pub llm: Option<LlmConfig>,
 }
 
 impl Config {
@@ -109,6 +121,7 @@ impl Config {
             demo_scale: Some(scale),
             max_connections: 256,
             shutdown_grace: Duration::from_secs(5),
+            llm: None,
         }
     }
 
@@ -206,6 +219,7 @@ impl Config {
             demo_scale: None,
             max_connections: file.max_connections.unwrap_or(256),
             shutdown_grace: Duration::from_secs(5),
+            llm: file.ask.and_then(|a| a.llm),
         })
     }
 }

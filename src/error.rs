@@ -4,6 +4,7 @@
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
+use crate::nl::NlError;
 use crate::router::RouteError;
 use crate::semantic::SemanticError;
 
@@ -22,6 +23,8 @@ pub enum Error {
     /// Credentials missing, malformed or expired; the message says what to send instead.
     #[error("{0}")]
     NoCredentials(String),
+    #[error(transparent)]
+    Ask(#[from] NlError),
 }
 
 /// Why a running statement stopped early; carried inside the engine's error so every protocol maps it alike.
@@ -45,6 +48,10 @@ impl Error {
             Error::ReadOnlySetting(_) => "55P02",
             Error::PasswordFailed(_) => "28P01",
             Error::NoCredentials(_) => "28000",
+            Error::Ask(NlError::Empty) => "42601",
+            Error::Ask(NlError::NotUnderstood(_)) => "42703",
+            Error::Ask(NlError::Values(e)) => query_sqlstate(e),
+            Error::Ask(NlError::Llm(_)) => "58000",
         }
     }
 }

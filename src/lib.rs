@@ -7,10 +7,12 @@
 //! - [`protocol`]: wire front ends ([`protocol::pg`]: PostgreSQL via pgwire). They translate messages and nothing else.
 //! - [`session`]: who is connected, their settings and DataFusion context.
 //! - [`router`]: splits client strings into statements; SQL queries go on, session commands (SET, SHOW, BEGIN, …)
-//!   are answered by the session, writes are refused (read-only).
+//!   are answered by the session, `ASK` goes to the session's resolver, writes are refused (read-only).
 //! - [`semantic`]: the YAML model ([`semantic::spec`]) loaded and checked ([`semantic::load`]) into views; queries
 //!   over views are compiled inside DataFusion's planner by an analyzer rule ([`semantic::rewrite`] →
 //!   [`semantic::compile`]), never by editing SQL text.
+//! - [`nl`]: `ASK` questions → a structured semantic query (offline resolver from the model's vocabulary; an
+//!   OpenAI-compatible LLM when configured) → semantic SQL, which then takes the path of any query.
 //! - [`engine`]: DataFusion with the views registered as `public.<view>`; plans and streams results.
 //! - [`pg_compat`]: what PostgreSQL clients' catalog SQL needs beyond DataFusion and `datafusion-pg-catalog`:
 //!   statement rewrites, functions, parameter types, and catalog relations reshaped to PostgreSQL 15 (`catalog`).
@@ -22,6 +24,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod nl;
 pub mod pg_compat;
 pub mod protocol;
 pub mod router;

@@ -36,6 +36,16 @@ enum Command {
         /// TPC-H scale factor of the embedded demo.
         #[arg(long, default_value_t = config::DEFAULT_DEMO_SCALE)]
         demo_scale: f64,
+        /// An OpenAI-compatible API for ASK questions the offline resolver cannot read, e.g.
+        /// http://localhost:11434/v1 (Ollama); overrides the configuration file's `ask.llm`.
+        #[arg(long, requires = "llm_model")]
+        llm_base_url: Option<String>,
+        /// The model to ask at --llm-base-url.
+        #[arg(long, requires = "llm_base_url")]
+        llm_model: Option<String>,
+        /// The environment variable holding the LLM's API key.
+        #[arg(long, requires = "llm_base_url")]
+        llm_api_key_env: Option<String>,
     },
     /// Validate a configuration and its semantic model without serving.
     Check {
@@ -75,8 +85,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             flight_addr,
             data_dir,
             demo_scale,
+            llm_base_url,
+            llm_model,
+            llm_api_key_env,
         } => {
             let mut config = load_config(config.as_deref(), data_dir, demo_scale)?;
+            if let (Some(base_url), Some(model)) = (llm_base_url, llm_model) {
+                let mut llm = semgate::nl::LlmConfig::new(&base_url, &model);
+                llm.api_key_env = llm_api_key_env;
+                config.llm = Some(llm);
+            }
             if let Some(addr) = pg_addr {
                 config.pg_addr = addr;
             }

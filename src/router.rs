@@ -18,7 +18,7 @@ pub enum RouteError {
 }
 
 /// A statement of a client string, routed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Routed {
     Query(Box<Statement>),
     /// `COPY (query) TO STDOUT` or `COPY view TO STDOUT`: the query's rows in a COPY format.
@@ -27,6 +27,17 @@ pub enum Routed {
         format: CopyFormat,
     },
     Command(SessionCommand),
+    /// `ASK <question>`, `EXPLAIN ASK <question>`, `ASK RESET`: for the session's resolver.
+    Ask(Ask),
+}
+
+/// A natural-language statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// `explain`: show the interpretation and its SQL instead of running it.
+    Question { text: String, explain: bool },
+    /// Forget the previous question, so the next one is not read as a follow-up.
+    Reset,
 }
 
 /// How `COPY … TO STDOUT` writes rows, as PostgreSQL's options say.
@@ -71,6 +82,9 @@ pub fn route(sql: &str) -> Result<Vec<Routed>, RouteError> {
 
 /// Route one statement (no top-level semicolons).
 pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
+    if let Some(ask) = ask(sql) {
+        return Ok(Routed::Ask(ask));
+    }
     if let Some(command) = session_command(sql)? {
         return Ok(Routed::Command(command));
     }
@@ -185,6 +199,43 @@ fn is_write(keyword: &str) -> bool {
         "VACUUM", "COMMENT", "REFRESH",
     ];
     WRITES.iter().any(|w| keyword.starts_with(w))
+}
+
+/// `[EXPLAIN] ASK question`, the question bare, in single quotes or in dollar quotes (psql needs those for an
+/// apostrophe); the marker in any case.
+fn ask(sql: &str) -> Option<Ask> {
+    let (explain, rest) = match strip_keyword(sql, "explain") {
+        Some(rest) => (true, rest),
+        None => (false, sql),
+    };
+    let question = strip_keyword(rest, "ask")?.trim();
+    if !explain && question.eq_ignore_ascii_case("reset") {
+        return Some(Ask::Reset);
+    }
+    let tag = question.starts_with('$').then(|| dollar_tag(question)).flatten();
+    let text = match tag {
+        Some(n) if question.len() >= 2 * n && question.ends_with(&question[..n]) => &question[n..question.len() - n],
+        _ if question.len() >= 2 && question.starts_with('\'') && question.ends_with('\'') => {
+            return Some(Ask::Question {
+                text: question[1..question.len() - 1].replace("''", "'"),
+                explain,
+            });
+        }
+        _ => question,
+    };
+    Some(Ask::Question {
+        text: text.trim().to_string(),
+        explain,
+    })
+}
+
+/// `text` after a leading keyword (any case) that ends at whitespace, a quote or the end.
+fn strip_keyword<'a>(text: &'a str, keyword: &str) -> Option<&'a str> {
+    let text = text.trim_start();
+    let head = text.get(..keyword.len())?;
+    let rest = &text[keyword.len()..];
+    let ends = rest.is_empty() || rest.starts_with(|c: char| c.is_whitespace() || c == '\'' || c == '$');
+    (head.eq_ignore_ascii_case(keyword) && ends).then_some(rest)
 }
 
 /// Session commands have simple shapes; parsing them by hand accepts every spelling clients send.
@@ -422,6 +473,26 @@ mod tests {
             set("DEALLOCATE PREPARE s1"),
             SessionCommand::Deallocate(Some("s1".into()))
         );
+    }
+
+    #[test]
+    fn reads_ask_in_every_quoting() {
+        let question = |text: &str, explain| {
+            Routed::Ask(Ask::Question {
+                text: text.into(),
+                explain,
+            })
+        };
+        let routed = |sql: &str| route_one(sql).unwrap();
+        assert_eq!(routed("ASK revenue by region"), question("revenue by region", false));
+        assert_eq!(routed("ask 'what''s up'"), question("what's up", false));
+        assert_eq!(routed("Ask $$what's the aov?$$"), question("what's the aov?", false));
+        assert_eq!(routed("ASK $q$top 5$q$"), question("top 5", false));
+        assert_eq!(routed("explain ASK top 5 nations"), question("top 5 nations", true));
+        assert_eq!(routed("ASK reset"), Routed::Ask(Ask::Reset));
+        assert!(matches!(routed("SELECT 1 AS ask"), Routed::Query(_)));
+        assert!(matches!(routed("EXPLAIN SELECT 1"), Routed::Query(_)));
+        assert!(route_one("ASKING 1").is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::demo::{self, DemoError};
 use crate::engine::Engine;
+use crate::nl::Asker;
 use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
 use crate::semantic::{self, Diagnostics};
@@ -28,6 +29,8 @@ pub enum StartError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("cannot set up the engine: {0}")]
     Engine(#[from] datafusion::error::DataFusionError),
+    #[error("cannot set up ASK: {0}")]
+    Ask(#[from] crate::nl::NlError),
 }
 
 pub struct Application {
@@ -66,6 +69,11 @@ impl Application {
             &config.database,
             config.users.names().map(String::from).collect(),
         )?);
+        let asker = Arc::new(Asker::new(
+            Arc::new(model),
+            engine.session_context("semgate"),
+            config.llm.clone(),
+        )?);
         let bind = |addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
@@ -75,8 +83,8 @@ impl Application {
         Ok(Self {
             pg_listener: bind(config.pg_addr).await?,
             flight_listener: bind(config.flight_addr).await?,
-            flight: FlightFrontend::new(engine.clone(), users.clone()),
-            frontend: Arc::new(PgFrontend::new(engine, users)),
+            flight: FlightFrontend::new(engine.clone(), asker.clone(), users.clone()),
+            frontend: Arc::new(PgFrontend::new(engine, asker, users)),
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
             database: config.database,

@@ -7,11 +7,15 @@ use std::time::Duration;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::Statement;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
+use crate::nl::query::literal;
+use crate::nl::{Asker, SemanticQuery};
 use crate::pg_compat::functions::Settings;
+use crate::router::{self, Ask, RouteError, Routed};
 
 /// Parameters a session starts with, as PostgreSQL 15 reports them (name, value, reported to the client on change).
 const DEFAULTS: [(&str, &str, bool); 22] = [
@@ -60,13 +64,29 @@ pub struct Session {
     settings: Settings,
     /// Cancels the running statement (a client's CancelRequest); replaced by a fresh token for each statement.
     running: Mutex<CancellationToken>,
+    /// Translates ASK questions; shared by every session.
+    asker: Arc<Asker>,
+    /// The last question asked, which a follow-up (`ASK now by month`) refines; `ASK RESET` clears it.
+    last_question: Mutex<Option<SemanticQuery>>,
+}
+
+/// What an ASK statement became.
+pub enum Answer {
+    /// Semantic SQL to run like any query (EXPLAIN ASK: a VALUES list describing the reading); `notice` tells the
+    /// client what ran.
+    Query {
+        statement: Box<Statement>,
+        notice: Option<String>,
+    },
+    /// `ASK RESET` done.
+    Reset,
 }
 
 /// The parameters a SET changed that the client must be told about (ParameterStatus).
 pub type Reported = Option<(String, String)>;
 
 impl Session {
-    pub fn new(engine: &Engine, user: &str) -> Self {
+    pub fn new(engine: &Engine, asker: Arc<Asker>, user: &str) -> Self {
         let mut settings: BTreeMap<String, String> = DEFAULTS
             .iter()
             .map(|(k, v, _)| (k.to_string(), v.to_string()))
@@ -80,7 +100,73 @@ impl Session {
             ctx,
             settings,
             running: Mutex::new(CancellationToken::new()),
+            asker,
+            last_question: Mutex::new(None),
         }
+    }
+
+    /// Translate an ASK statement into the semantic SQL that answers it.
+    pub async fn ask(&self, ask: &Ask) -> Result<Answer, Error> {
+        let (text, explain) = match ask {
+            Ask::Reset => {
+                *self.last_question.lock().expect("question lock") = None;
+                return Ok(Answer::Reset);
+            }
+            Ask::Question { text, explain } => (text, *explain),
+        };
+        let previous = self.last_question.lock().expect("question lock").clone();
+        let translation = self.asker.translate(text, previous.as_ref(), &self.user).await?;
+        tracing::info!(
+            user = %self.user,
+            question = %text,
+            resolver = %translation.resolver,
+            elapsed_us = translation.elapsed.as_micros() as u64,
+            sql = %translation.sql,
+            "ASK translated"
+        );
+        let sql = if explain {
+            let mut rows = translation.query.describe();
+            rows.extend(translation.notes.iter().map(|n| ("note".to_string(), n.clone())));
+            rows.push((
+                "resolver".into(),
+                format!(
+                    "{} in {:.3} ms",
+                    translation.resolver,
+                    translation.elapsed.as_secs_f64() * 1e3
+                ),
+            ));
+            rows.push(("sql".into(), translation.sql.clone()));
+            let values: Vec<String> = rows
+                .iter()
+                .map(|(item, detail)| format!("({}, {})", literal(item), literal(detail)))
+                .collect();
+            format!(
+                "SELECT item, detail FROM (VALUES {}) AS ask(item, detail)",
+                values.join(", ")
+            )
+        } else {
+            *self.last_question.lock().expect("question lock") = Some(translation.query.clone());
+            translation.sql.clone()
+        };
+        let statement = match router::route_one(&sql)? {
+            Routed::Query(statement) => statement,
+            other => {
+                return Err(
+                    RouteError::Syntax(format!("ASK produced a statement that is not a query: {other:?}")).into(),
+                );
+            }
+        };
+        let notice = (!explain).then(|| {
+            let mut notice = format!("ASK → {}", translation.sql);
+            for note in &translation.notes {
+                notice.push_str(&format!("\n({note})"));
+            }
+            if translation.resolver != "offline" {
+                notice.push_str(&format!("\n(resolved by {})", translation.resolver));
+            }
+            notice
+        });
+        Ok(Answer::Query { statement, notice })
     }
 
     pub fn show(&self, name: &str) -> Result<Vec<(String, String)>, Error> {

@@ -46,8 +46,9 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use crate::config::Users;
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
+use crate::nl::Asker;
 use crate::router::{self, RouteError, Routed, SessionCommand};
-use crate::session::Session;
+use crate::session::{Answer, Session};
 
 /// A bearer token unused this long must be renewed by a new Handshake.
 const TOKEN_IDLE: Duration = Duration::from_secs(60 * 60);
@@ -74,6 +75,8 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 pub struct FlightSqlFrontend {
     /// Plans and runs queries for every session.
     engine: Arc<Engine>,
+    /// Translates ASK questions for every session.
+    asker: Arc<Asker>,
     /// Who may connect; checked at Handshake (HTTP Basic).
     users: Arc<Users>,
     /// Bearer token → the session it stands for, so SET and the user's context survive between calls.
@@ -99,9 +102,10 @@ struct PreparedQuery {
 }
 
 impl FlightSqlFrontend {
-    pub fn new(engine: Arc<Engine>, users: Arc<Users>) -> Self {
+    pub fn new(engine: Arc<Engine>, asker: Arc<Asker>, users: Arc<Users>) -> Self {
         Self {
             engine,
+            asker,
             users,
             sessions: Cache::builder()
                 .max_capacity(MAX_SESSIONS)
@@ -131,7 +135,7 @@ impl FlightSqlFrontend {
             });
         }
         let user = self.basic_user(header)?;
-        Ok(Arc::new(Session::new(&self.engine, &user)))
+        Ok(Arc::new(Session::new(&self.engine, self.asker.clone(), &user)))
     }
 
     /// Check `Basic base64(user:password)` against the configured users.
@@ -164,6 +168,13 @@ impl FlightSqlFrontend {
                     .into(),
             )),
             Routed::Command(command) => command_plan(session, &command).map_err(status),
+            // The SQL an ASK ran goes to the log; Flight has no notices.
+            Routed::Ask(ask) => match session.ask(&ask).await.map_err(status)? {
+                Answer::Query { statement, .. } => Engine::plan(&session.ctx, *statement)
+                    .await
+                    .map_err(|e| status(e.into())),
+                Answer::Reset => command_plan(session, &SessionCommand::NothingToDo("RESET")).map_err(status),
+            },
         }
     }
 
@@ -506,8 +517,10 @@ impl FlightSqlService for FlightSqlFrontend {
             .ok_or_else(|| no_credentials("no credentials: authenticate with HTTP Basic (user, password)"))?;
         let user = self.basic_user(header)?;
         let token = format!("{:032x}", rand::random::<u128>());
-        self.sessions
-            .insert(token.clone(), Arc::new(Session::new(&self.engine, &user)));
+        self.sessions.insert(
+            token.clone(),
+            Arc::new(Session::new(&self.engine, self.asker.clone(), &user)),
+        );
         tracing::debug!(%user, "flight handshake");
         let reply = HandshakeResponse {
             protocol_version: 0,
@@ -834,9 +847,9 @@ pub struct FlightFrontend {
 }
 
 impl FlightFrontend {
-    pub fn new(engine: Arc<Engine>, users: Arc<Users>) -> Self {
+    pub fn new(engine: Arc<Engine>, asker: Arc<Asker>, users: Arc<Users>) -> Self {
         Self {
-            sql: Arc::new(FlightSqlFrontend::new(engine, users)),
+            sql: Arc::new(FlightSqlFrontend::new(engine, asker, users)),
         }
     }
 }

@@ -10,6 +10,7 @@ use datafusion::arrow::datatypes::{DataType, Schema};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::sql::sqlparser::ast::Statement;
 use futures::{Sink, SinkExt, StreamExt, stream};
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
@@ -28,13 +29,15 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::copy::CopyData;
+use pgwire::messages::response::NoticeResponse;
 use pgwire::messages::startup::ParameterStatus;
 
 use crate::config::Users;
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::nl::Asker;
 use crate::router::{self, CopyFormat, Routed, SessionCommand};
-use crate::session::Session;
+use crate::session::{Answer, Session};
 
 const SCRAM_ITERATIONS: usize = 4096;
 
@@ -78,10 +81,11 @@ pub struct PgFrontend {
 }
 
 impl PgFrontend {
-    pub fn new(engine: Arc<Engine>, users: Arc<Users>) -> Self {
+    pub fn new(engine: Arc<Engine>, asker: Arc<Asker>, users: Arc<Users>) -> Self {
         let sessions = Arc::new(Sessions::default());
         let parser = Arc::new(StatementParser {
             engine: engine.clone(),
+            asker,
             sessions: sessions.clone(),
         });
         Self {
@@ -170,6 +174,8 @@ pub enum Prepared {
     Query {
         plan: LogicalPlan,
         parameter_types: Vec<DataType>,
+        /// Sent as a NOTICE before the rows: the SQL an ASK ran.
+        notice: Option<String>,
     },
     CopyOut {
         plan: LogicalPlan,
@@ -180,6 +186,7 @@ pub enum Prepared {
 
 pub struct StatementParser {
     engine: Arc<Engine>,
+    asker: Arc<Asker>,
     sessions: Arc<Sessions>,
 }
 
@@ -191,7 +198,7 @@ impl StatementParser {
         let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
         let session = client
             .session_extensions()
-            .get_or_insert_with(|| Session::new(&self.engine, &user));
+            .get_or_insert_with(|| Session::new(&self.engine, self.asker.clone(), &user));
         let (pid, secret) = client.pid_and_secret_key();
         self.sessions.register((pid, secret.to_bytes().to_vec()), &session);
         session
@@ -204,13 +211,35 @@ impl StatementParser {
                 plan: Engine::plan(&session.ctx, *query).await?,
                 format,
             }),
-            Routed::Query(statement) => {
-                let plan = Engine::plan(&session.ctx, *statement).await?;
-                let parameter_types = Engine::parameter_types(&plan)?;
-                Ok(Prepared::Query { plan, parameter_types })
-            }
+            Routed::Query(statement) => query(session, statement, None).await,
+            // Translated at Parse, so Describe reports the answer's columns (JDBC and DBeaver prepare first).
+            Routed::Ask(ask) => match session.ask(&ask).await? {
+                Answer::Query { statement, notice } => query(session, statement, notice).await,
+                Answer::Reset => Ok(Prepared::Command(SessionCommand::NothingToDo("RESET"))),
+            },
         }
     }
+}
+
+async fn query(session: &Session, statement: Box<Statement>, notice: Option<String>) -> Result<Prepared, Error> {
+    let plan = Engine::plan(&session.ctx, *statement).await?;
+    let parameter_types = Engine::parameter_types(&plan)?;
+    Ok(Prepared::Query {
+        plan,
+        parameter_types,
+        notice,
+    })
+}
+
+/// A NOTICE, as psql prints it (`NOTICE:  …`).
+async fn send_notice<C>(client: &mut C, message: &str)
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+{
+    let notice = ErrorInfo::new("NOTICE".to_owned(), "00000".to_owned(), message.to_owned());
+    let _ = client
+        .feed(PgWireBackendMessage::NoticeResponse(NoticeResponse::from(notice)))
+        .await;
 }
 
 #[async_trait]
@@ -270,7 +299,12 @@ impl SimpleQueryHandler for StatementParser {
         for sql in router::split_statements(query) {
             let result = match router::route_one(sql) {
                 Ok(routed) => match self.prepare(&session, routed).await {
-                    Ok(Prepared::Query { plan, .. }) => run_query(&session, plan, &Format::UnifiedText).await,
+                    Ok(Prepared::Query { plan, notice, .. }) => {
+                        if let Some(notice) = notice {
+                            send_notice(client, &notice).await;
+                        }
+                        run_query(&session, plan, &Format::UnifiedText).await
+                    }
                     Ok(Prepared::CopyOut { plan, format }) => run_copy(&session, plan, &format).await,
                     Ok(Prepared::Command(command)) => run_command(client, &session, &command).await,
                     Err(e) => Err(e),
@@ -300,6 +334,7 @@ impl ExtendedQueryHandler for StatementParser {
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         Arc::new(StatementParser {
             engine: self.engine.clone(),
+            asker: self.asker.clone(),
             sessions: self.sessions.clone(),
         })
     }
@@ -318,7 +353,14 @@ impl ExtendedQueryHandler for StatementParser {
     {
         let session = self.session(client);
         match portal.statement.statement.as_ref() {
-            Prepared::Query { plan, parameter_types } => {
+            Prepared::Query {
+                plan,
+                parameter_types,
+                notice,
+            } => {
+                if let Some(notice) = notice {
+                    send_notice(client, notice).await;
+                }
                 let types: Vec<Option<&DataType>> = parameter_types.iter().map(Some).collect();
                 let values = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
                 let plan = plan.clone().with_param_values(values).map_err(|e| to_pg(e.into()))?;

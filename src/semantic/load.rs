@@ -359,7 +359,14 @@ impl Loader<'_> {
                 description: dim.description.clone(),
                 synonyms: dim.synonyms.clone(),
                 searchable: dim.searchable,
+                value_synonyms: dim.value_synonyms.clone(),
             };
+            if !dim.searchable && !dim.value_synonyms.is_empty() {
+                self.error(
+                    dim.name.span(),
+                    format!("dimension `{}`: value_synonyms need `searchable: true`", *dim.name),
+                );
+            }
             model.dimensions.insert(dim.name.to_string(), dimension);
         }
         for measure in &spec.measures {
@@ -618,9 +625,23 @@ impl Loader<'_> {
                 ),
             }
         }
+        let anchor_date = spec.anchor_date.as_ref().and_then(|text| {
+            let parsed = chrono::NaiveDate::parse_from_str(text.as_str(), "%Y-%m-%d");
+            if parsed.is_err() {
+                self.error(
+                    text.span(),
+                    format!(
+                        "view `{view_name}`: anchor_date `{}` is not a date (YYYY-MM-DD)",
+                        text.as_str()
+                    ),
+                );
+            }
+            parsed.ok()
+        });
         let mut view = View {
             name: view_name.clone(),
             description: spec.description.clone(),
+            anchor_date,
             root: root.name.clone(),
             models: models.clone(),
             dimensions,

@@ -40,6 +40,8 @@ pub struct Dimension {
     pub description: Option<String>,
     pub synonyms: Vec<String>,
     pub searchable: bool,
+    /// Words for values (`R` → `returned`), by value as stored.
+    pub value_synonyms: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +167,8 @@ pub type JoinPath = Vec<String>;
 pub struct View {
     pub name: String,
     pub description: Option<String>,
+    /// What relative dates in questions count from (`anchor_date` in the view's YAML); `None` means today.
+    pub anchor_date: Option<chrono::NaiveDate>,
     /// The root model's name: the view's grain.
     pub root: String,
     /// All models of the semantic model, by name (shared between views).

@@ -1,6 +1,6 @@
 //! The semantic model as written in YAML: every value keeps its position so problems are reported as `file:line:col`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use marked_yaml::Spanned;
 use serde::Deserialize;
@@ -81,6 +81,9 @@ pub struct DimensionSpec {
     /// Whether the natural-language resolver indexes this dimension's distinct values.
     #[serde(default)]
     pub searchable: bool,
+    /// Words people use for a value, by value (`R: [returned]`), for ASK; needs `searchable`.
+    #[serde(default)]
+    pub value_synonyms: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +109,9 @@ pub struct ViewSpec {
     /// The root model: the view's grain.
     pub model: Spanned<String>,
     pub description: Option<String>,
+    /// "Today" for relative dates in ASK questions (`last year`, `last 3 months`) over this view, as `YYYY-MM-DD`;
+    /// for data that stops in the past. Unset: the real today.
+    pub anchor_date: Option<Spanned<String>>,
     #[serde(default)]
     pub dimensions: Vec<ViewMemberSpec>,
     #[serde(default)]

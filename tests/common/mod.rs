@@ -145,32 +145,40 @@ pub fn batch_rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
 
 /// Equal cell by cell; numbers compare with a relative tolerance (decimal scales differ between engines).
 pub fn assert_same(context: &str, actual: &[Vec<String>], expected: &[Vec<String>]) {
-    assert_eq!(
-        actual.len(),
-        expected.len(),
-        "{context}: row counts differ\nactual: {actual:?}\nexpected: {expected:?}"
-    );
-    assert!(
-        !expected.is_empty(),
-        "{context}: the reference returned no rows; the comparison would prove nothing"
-    );
+    if let Err(difference) = compare_rows(actual, expected) {
+        panic!("{context}: {difference}");
+    }
+}
+
+/// Where two results differ, if they do; an empty reference is a difference too (it would prove nothing).
+pub fn compare_rows(actual: &[Vec<String>], expected: &[Vec<String>]) -> Result<(), String> {
+    if expected.is_empty() {
+        return Err("the reference returned no rows; the comparison would prove nothing".into());
+    }
+    if actual.len() != expected.len() {
+        return Err(format!(
+            "row counts differ ({} vs {})\nactual: {actual:?}\nexpected: {expected:?}",
+            actual.len(),
+            expected.len()
+        ));
+    }
     for (a_row, e_row) in actual.iter().zip(expected) {
-        assert_eq!(
-            a_row.len(),
-            e_row.len(),
-            "{context}: column counts differ: {a_row:?} vs {e_row:?}"
-        );
+        if a_row.len() != e_row.len() {
+            return Err(format!("column counts differ: {a_row:?} vs {e_row:?}"));
+        }
         for (a, e) in a_row.iter().zip(e_row) {
             let same = match (a.parse::<f64>(), e.parse::<f64>()) {
                 (Ok(x), Ok(y)) => (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0),
                 _ => a == e || normalize_time(a) == normalize_time(e),
             };
-            assert!(
-                same,
-                "{context}: {a:?} != {e:?}\nactual row: {a_row:?}\nexpected row: {e_row:?}"
-            );
+            if !same {
+                return Err(format!(
+                    "{a:?} != {e:?}\nactual row: {a_row:?}\nexpected row: {e_row:?}"
+                ));
+            }
         }
     }
+    Ok(())
 }
 
 fn normalize_time(text: &str) -> String {

@@ -1,0 +1,195 @@
+//! Natural-language questions (`ASK …`) turned into semantic queries. Two resolvers produce one intermediate form
+//! ([`query::SemanticQuery`]): the offline resolver ([`offline`], built from the model's own vocabulary and values,
+//! the default) and, when configured, an OpenAI-compatible LLM ([`llm`]) consulted only when the offline resolver is
+//! not confident. The intermediate form is checked against the model and rendered as semantic SQL
+//! deterministically; that SQL then takes the same path as any client's.
+
+pub mod dates;
+pub mod llm;
+pub mod offline;
+pub mod query;
+pub mod values;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+use moka::sync::Cache;
+use tokio::sync::OnceCell;
+
+use crate::semantic::SemanticModel;
+
+pub use llm::LlmConfig;
+pub use query::SemanticQuery;
+
+/// LLM translations kept, and for how long: the same question from the same user on the same model version.
+const CACHED_TRANSLATIONS: u64 = 10_000;
+const TRANSLATION_TTL: Duration = Duration::from_secs(3600);
+
+#[derive(Debug, thiserror::Error)]
+pub enum NlError {
+    #[error("ASK needs a question, e.g. ASK revenue by region in 1996")]
+    Empty,
+    /// The question cannot be answered from the model; the message lists what can be asked.
+    #[error("{0}")]
+    NotUnderstood(String),
+    #[error("cannot read the values of searchable dimensions: {0}")]
+    Values(#[from] DataFusionError),
+    #[error("the LLM resolver is misconfigured: {0}")]
+    Llm(#[from] llm::LlmError),
+}
+
+/// A question translated.
+#[derive(Debug, Clone)]
+pub struct Translation {
+    pub query: SemanticQuery,
+    /// The semantic SQL that answers it.
+    pub sql: String,
+    /// Which resolver answered: `offline`, `LLM <model>`, or `LLM <model> (cached)`.
+    pub resolver: String,
+    /// What the user should know about the reading: corrected spellings, an LLM that failed.
+    pub notes: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// What both resolvers read: the model's vocabulary, built on the first question (it reads distinct values).
+struct Vocabulary {
+    values: values::ValueIndex,
+    lexicons: Vec<offline::Lexicon>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct TranslationKey {
+    /// The question's words, lower case: spacing and punctuation do not make a new question.
+    question: String,
+    model_version: u64,
+    /// Until roles exist, what a user may read is decided by who they are.
+    user: String,
+    previous: Option<SemanticQuery>,
+}
+
+pub struct Asker {
+    model: Arc<SemanticModel>,
+    /// Where the distinct values of searchable dimensions are read.
+    ctx: SessionContext,
+    vocabulary: OnceCell<Vocabulary>,
+    llm: Option<llm::LlmResolver>,
+    /// LLM translations (the offline resolver is faster than a lookup's bookkeeping is worth).
+    translations: Cache<TranslationKey, SemanticQuery>,
+}
+
+impl Asker {
+    pub fn new(model: Arc<SemanticModel>, ctx: SessionContext, llm: Option<LlmConfig>) -> Result<Self, NlError> {
+        Ok(Self {
+            model,
+            ctx,
+            vocabulary: OnceCell::new(),
+            llm: llm.map(llm::LlmResolver::new).transpose()?,
+            translations: Cache::builder()
+                .max_capacity(CACHED_TRANSLATIONS)
+                .time_to_live(TRANSLATION_TTL)
+                .build(),
+        })
+    }
+
+    async fn vocabulary(&self) -> Result<&Vocabulary, NlError> {
+        self.vocabulary
+            .get_or_try_init(|| async {
+                let started = Instant::now();
+                let values = values::ValueIndex::build(&self.model, &self.ctx).await?;
+                let lexicons = self
+                    .model
+                    .views
+                    .values()
+                    .map(|view| offline::Lexicon::new(view.clone(), &values))
+                    .collect();
+                tracing::info!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "ASK vocabulary built"
+                );
+                Ok(Vocabulary { values, lexicons })
+            })
+            .await
+    }
+
+    /// Translate `question`; `previous` is the session's last question, which a follow-up refines.
+    pub async fn translate(
+        &self,
+        question: &str,
+        previous: Option<&SemanticQuery>,
+        user: &str,
+    ) -> Result<Translation, NlError> {
+        let started = Instant::now();
+        let vocabulary = self.vocabulary().await?;
+        let today = chrono::Utc::now().date_naive();
+        let check = |query: SemanticQuery| match self.model.views.get(&query.view.to_lowercase()) {
+            Some(view) => query.check(view, &vocabulary.values),
+            None => Err(vec![format!(
+                "\"{}\" is not a view; the views are: {}",
+                query.view,
+                self.model.views.keys().cloned().collect::<Vec<_>>().join(", ")
+            )]),
+        };
+        let translation = |query: SemanticQuery, resolver: String, notes: Vec<String>| Translation {
+            sql: query.to_sql(),
+            query,
+            resolver,
+            notes,
+            elapsed: started.elapsed(),
+        };
+        let refusal = match offline::resolve(&vocabulary.lexicons, question, previous, today) {
+            Ok(reading) => match check(reading.query) {
+                Ok(query) => {
+                    let notes = reading
+                        .corrections
+                        .iter()
+                        .map(|(typed, read)| format!("read \"{typed}\" as \"{read}\""))
+                        .collect();
+                    return Ok(translation(query, "offline".into(), notes));
+                }
+                Err(problems) => NlError::NotUnderstood(problems.join("; ")),
+            },
+            Err(NlError::Empty) => return Err(NlError::Empty),
+            Err(refusal) => refusal,
+        };
+        let Some(llm) = &self.llm else {
+            return Err(refusal);
+        };
+        let key = TranslationKey {
+            question: offline::tokenize(question).join(" "),
+            model_version: self.model.version,
+            user: user.to_string(),
+            previous: previous.cloned(),
+        };
+        if let Some(query) = self.translations.get(&key) {
+            return Ok(translation(query, format!("LLM {} (cached)", llm.model()), vec![]));
+        }
+        let views: Vec<_> = self.model.views.values().map(|v| v.as_ref()).collect();
+        let prompt = llm::system_prompt(&views, &vocabulary.values, llm.sample_values(), today);
+        match llm.resolve(&prompt, question, previous, check).await {
+            Ok(query) => {
+                self.translations.insert(key, query.clone());
+                Ok(translation(query, format!("LLM {}", llm.model()), vec![]))
+            }
+            Err(llm::LlmError::Declined(reason)) => Err(NlError::NotUnderstood(format!(
+                "{refusal} (the LLM {} declined too: {reason})",
+                llm.model()
+            ))),
+            Err(failure) => {
+                tracing::warn!(%failure, "LLM resolver failed; the offline resolver's answer stands");
+                Err(NlError::NotUnderstood(format!(
+                    "{refusal} (the LLM {} could not help: {failure}; answered by the offline resolver)",
+                    llm.model()
+                )))
+            }
+        }
+    }
+
+    /// The LLM's system prompt for this model (what `EXPLAIN` and the prompt snapshots show).
+    pub async fn system_prompt(&self, samples: usize, today: chrono::NaiveDate) -> Result<String, NlError> {
+        let vocabulary = self.vocabulary().await?;
+        let views: Vec<_> = self.model.views.values().map(|v| v.as_ref()).collect();
+        Ok(llm::system_prompt(&views, &vocabulary.values, samples, today))
+    }
+}
