@@ -115,6 +115,7 @@ impl SemanticQuery {
     /// Check every name against `view` and every filter value of a searchable dimension against its known values
     /// (spelled as stored); the problems are phrased for whoever wrote the query to fix them.
     pub fn check(mut self, view: &View, values: &ValueIndex) -> Result<Self, Vec<String>> {
+        self.view = view.name.clone();
         let mut problems = Vec::new();
         let dimension_names = || {
             view.dimensions

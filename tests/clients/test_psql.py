@@ -147,3 +147,49 @@ def test_dn_plus(port):
     output = ok(port, "\\dn+")
     assert header(output) == ["Name", "Owner", "Access privileges", "Description"]
     assert row(output, "public")[0] == "public"
+
+
+def typed(port, script):
+    """Runs psql reading `script` from standard input, as if typed at its prompt; returns the CompletedProcess."""
+    assert PSQL, "psql is not installed (scripts/test.sh installs postgresql-client)"
+    args = [PSQL, "-X", "-h", "127.0.0.1", "-p", str(port), "-U", "analyst", "-f", "-", "semgate"]
+    env = dict(os.environ, PGPASSWORD="analyst", PGCONNECT_TIMEOUT="10", PAGER="", PSQL_PAGER="",
+               PGCLIENTENCODING="UTF8", LC_ALL="C.UTF-8")
+    return subprocess.run(args, input=script, capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_ask_prints_rows_and_the_sql_it_ran(port, reference):
+    result = typed(port, "ASK revenue by region in 1996;\n")
+    assert result.returncode == 0, result.stderr
+    assert ("NOTICE:  ASK → SELECT region, MEASURE(revenue) AS revenue FROM sales WHERE order_date >= DATE "
+            "'1996-01-01' AND order_date < DATE '1997-01-01' GROUP BY region ORDER BY region") in result.stderr
+    expected = reference.execute(
+        "SELECT r_name, SUM(l_extendedprice * (1 - l_discount)) FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey "
+        "JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey "
+        "WHERE o_orderdate >= DATE '1996-01-01' AND o_orderdate < DATE '1997-01-01' GROUP BY r_name").fetchall()
+    for region, revenue in expected:
+        cells = row(result.stdout, region)
+        assert abs(float(cells[1]) - float(revenue)) < 0.01, (region, cells, revenue)
+    assert "(5 rows)" in result.stdout
+
+
+def test_ask_with_an_apostrophe_follow_up_and_explain(port, reference):
+    script = ("ASK $$what's the average order value per market segment?$$;\n"
+              "ASK only AUTOMOBILE;\n"
+              "EXPLAIN ASK top 5 nations by revenue;\n"
+              "ASK RESET;\n"
+              "ASK drop table sales;\n"
+              "SELECT 'still here' AS status;\n")
+    result = typed(port, script)
+    expected = dict(reference.execute(
+        "SELECT c_mktsegment, SUM(l_extendedprice * (1 - l_discount)) / COUNT(DISTINCT l_orderkey) FROM lineitem "
+        "JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey GROUP BY c_mktsegment"
+    ).fetchall())
+    for segment, value in expected.items():
+        assert abs(float(row(result.stdout, segment)[1]) - float(value)) < 0.01, segment
+    assert "WHERE market_segment = 'AUTOMOBILE'" in result.stderr, "the follow-up keeps the question, adds the filter"
+    assert row(result.stdout, "sql")[1] == ("SELECT nation, MEASURE(revenue) AS revenue FROM sales GROUP BY nation "
+                                             "ORDER BY revenue DESC LIMIT 5")
+    assert 'ERROR:  cannot tell what "drop", "table" means' in result.stderr
+    assert "still here" in result.stdout
