@@ -8,6 +8,7 @@ use std::time::Duration;
 use marked_yaml::Spanned;
 use serde::Deserialize;
 
+use crate::cache::CacheConfig;
 use crate::demo;
 use crate::nl::LlmConfig;
 use crate::semantic::ModelText;
@@ -52,6 +53,16 @@ struct ConfigFile {
     max_connections: Option<usize>,
     /// Natural-language questions (`ASK …`).
     ask: Option<AskFile>,
+    cache: Option<CacheFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CacheFile {
+    /// Total size of cached results in MiB (0 turns the cache off); default 256.
+    capacity_mb: Option<u64>,
+    /// Seconds an answer is kept unless its view says otherwise; default 300.
+    ttl_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -83,6 +94,11 @@ impl Users {
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
+
+    /// Let `name` log in with `password` (replacing a password it had).
+    pub fn add(&mut self, name: &str, password: &str) {
+        self.0.insert(name.to_string(), password.to_string());
+    }
 }
 
 /// A resolved configuration.
@@ -101,6 +117,7 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// The LLM that helps ASK when the offline resolver is not confident; `None`: offline only.
     pub llm: Option<LlmConfig>,
+    pub cache: CacheConfig,
 }
 
 impl Config {
@@ -122,6 +139,7 @@ impl Config {
             max_connections: 256,
             shutdown_grace: Duration::from_secs(5),
             llm: None,
+            cache: CacheConfig::default(),
         }
     }
 
@@ -220,6 +238,15 @@ impl Config {
             max_connections: file.max_connections.unwrap_or(256),
             shutdown_grace: Duration::from_secs(5),
             llm: file.ask.and_then(|a| a.llm),
+            cache: match file.cache {
+                Some(cache) => CacheConfig {
+                    capacity_bytes: cache
+                        .capacity_mb
+                        .map_or(CacheConfig::default().capacity_bytes, |mb| mb << 20),
+                    ttl: cache.ttl_secs.map_or(CacheConfig::default().ttl, Duration::from_secs),
+                },
+                None => CacheConfig::default(),
+            },
         })
     }
 }

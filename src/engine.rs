@@ -24,6 +24,7 @@ use datafusion::sql::sqlparser::ast::Statement;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use crate::cache::{CacheConfig, CacheStatsFunction, ResultCache};
 use crate::error::Interrupted;
 
 use crate::semantic::SemanticModel;
@@ -39,13 +40,15 @@ pub const SERVER_VERSION: &str = concat!("15.0 (semgate ", env!("CARGO_PKG_VERSI
 pub struct Engine {
     /// Cloned into every session: shares the catalog (Arc) and holds the functions and rules.
     base: SessionContext,
+    /// Answers of semantic queries, shared by every session.
+    pub cache: Arc<ResultCache>,
     /// The database name clients connect to; also the DataFusion catalog name.
     database: String,
 }
 
 impl Engine {
     /// `logins`: the users who may connect, listed as login roles in `pg_roles` (psql's `\du`, DBeaver's role tree).
-    pub fn new(model: &SemanticModel, database: &str, logins: Vec<String>) -> Result<Self> {
+    pub fn new(model: &SemanticModel, database: &str, logins: Vec<String>, cache: CacheConfig) -> Result<Self> {
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(database, VIEW_SCHEMA)
             .with_create_default_catalog_and_schema(true)
@@ -81,6 +84,9 @@ impl Engine {
             let provider = Arc::new(SemanticViewTable { view: view.clone() });
             base.register_table(TableReference::full(database, VIEW_SCHEMA, name.as_str()), provider)?;
         }
+        let cache = Arc::new(ResultCache::new(cache, model.version));
+        // A table function, not a relation: BI tools list relations, and this one is not theirs to chart.
+        base.register_udtf("semgate_cache_stats", Arc::new(CacheStatsFunction(cache.clone())));
         // Last, so that it lists every table function registered above.
         let information_schema = crate::pg_compat::catalog::InformationSchemaOverlay::new(
             InformationSchemaProvider::new(base.state().catalog_list().clone())
@@ -95,6 +101,7 @@ impl Engine {
         );
         Ok(Self {
             base,
+            cache,
             database: database.to_string(),
         })
     }

@@ -14,12 +14,15 @@
 //! - [`nl`]: `ASK` questions → a structured semantic query (offline resolver from the model's vocabulary; an
 //!   OpenAI-compatible LLM when configured) → semantic SQL, which then takes the path of any query.
 //! - [`engine`]: DataFusion with the views registered as `public.<view>`; plans and streams results.
+//! - [`cache`]: answers of semantic queries kept by optimized plan, user and model version (moka; single flight);
+//!   `SET semgate.cache = off` bypasses it, `semgate_cache_stats()` shows it.
 //! - [`pg_compat`]: what PostgreSQL clients' catalog SQL needs beyond DataFusion and `datafusion-pg-catalog`:
 //!   statement rewrites, functions, parameter types, and catalog relations reshaped to PostgreSQL 15 (`catalog`).
 //! - [`error`]: every module's error meets here and is mapped once to a SQLSTATE.
 //! - [`config`], [`demo`], [`server`]: configuration, the embedded TPC-H demo, and the running gateway
 //!   ([`server::Application::build`] → [`server::Application::run_until_stopped`]).
 
+pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod engine;

@@ -68,6 +68,7 @@ impl Application {
             &model,
             &config.database,
             config.users.names().map(String::from).collect(),
+            config.cache.clone(),
         )?);
         let asker = Arc::new(Asker::new(
             Arc::new(model),

@@ -10,6 +10,7 @@ use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::Statement;
 use tokio_util::sync::CancellationToken;
 
+use crate::cache::{CACHE_SETTING, ResultCache};
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
 use crate::nl::query::literal;
@@ -66,6 +67,8 @@ pub struct Session {
     running: Mutex<CancellationToken>,
     /// Translates ASK questions; shared by every session.
     asker: Arc<Asker>,
+    /// Answers of semantic queries, shared by every session.
+    cache: Arc<ResultCache>,
     /// The last question asked, which a follow-up (`ASK now by month`) refines; `ASK RESET` clears it.
     last_question: Mutex<Option<SemanticQuery>>,
 }
@@ -101,6 +104,7 @@ impl Session {
             settings,
             running: Mutex::new(CancellationToken::new()),
             asker,
+            cache: engine.cache.clone(),
             last_question: Mutex::new(None),
         }
     }
@@ -228,9 +232,20 @@ impl Session {
         token
     }
 
-    /// Run a planned statement under this session's cancel token and `statement_timeout`.
+    /// Run a planned statement under this session's cancel token and `statement_timeout`, through the result cache
+    /// unless `SET semgate.cache = off`.
     pub async fn execute(&self, plan: LogicalPlan) -> datafusion::error::Result<SendableRecordBatchStream> {
-        Engine::execute(&self.ctx, plan, self.begin_statement(), self.statement_timeout()).await
+        let (cancel, timeout) = (self.begin_statement(), self.statement_timeout());
+        let cache_off = self
+            .settings
+            .lock()
+            .expect("settings lock")
+            .get(CACHE_SETTING)
+            .is_some_and(|v| matches!(v.to_lowercase().as_str(), "off" | "false" | "0" | "no"));
+        if cache_off {
+            return Engine::execute(&self.ctx, plan, cancel, timeout).await;
+        }
+        self.cache.execute(&self.ctx, plan, &self.user, cancel, timeout).await
     }
 
     pub fn cancel(&self) {

@@ -641,6 +641,7 @@ impl Loader<'_> {
         let mut view = View {
             name: view_name.clone(),
             description: spec.description.clone(),
+            cache_ttl: spec.cache_ttl_secs.map(std::time::Duration::from_secs),
             anchor_date,
             root: root.name.clone(),
             models: models.clone(),

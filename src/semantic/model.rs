@@ -167,6 +167,8 @@ pub type JoinPath = Vec<String>;
 pub struct View {
     pub name: String,
     pub description: Option<String>,
+    /// How long answers over this view may be cached (`cache_ttl_secs`); `None`: the cache's default.
+    pub cache_ttl: Option<std::time::Duration>,
     /// What relative dates in questions count from (`anchor_date` in the view's YAML); `None` means today.
     pub anchor_date: Option<chrono::NaiveDate>,
     /// The root model's name: the view's grain.

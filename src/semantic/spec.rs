@@ -109,6 +109,8 @@ pub struct ViewSpec {
     /// The root model: the view's grain.
     pub model: Spanned<String>,
     pub description: Option<String>,
+    /// How long answers over this view stay in the result cache (seconds; 0: never cached). Unset: the cache's TTL.
+    pub cache_ttl_secs: Option<u64>,
     /// "Today" for relative dates in ASK questions (`last year`, `last 3 months`) over this view, as `YYYY-MM-DD`;
     /// for data that stops in the past. Unset: the real today.
     pub anchor_date: Option<Spanned<String>>,

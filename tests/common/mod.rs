@@ -43,6 +43,8 @@ fn gateway() -> &'static Gateway {
                 let mut config = Config::demo(data_dir(), TEST_SCALE);
                 config.pg_addr = "127.0.0.1:0".parse().unwrap();
                 config.flight_addr = "127.0.0.1:0".parse().unwrap();
+                // A second user, for what must differ between users (the result cache).
+                config.users.add("auditor", "auditor");
                 let app = Application::build(config).await.expect("gateway starts");
                 let tpch_dir = semgate::demo::ensure_tpch(&data_dir(), TEST_SCALE).await.unwrap();
                 tx.send((app.pg_addr(), app.flight_addr(), tpch_dir)).unwrap();

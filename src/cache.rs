@@ -1,0 +1,388 @@
+//! The result cache: answers of semantic queries kept in memory (moka), shared by every session and front end.
+//!
+//! The key is the optimized logical plan after semantic compilation — with parameters bound, so they are part of it,
+//! and without the result's column names, so `SUM(revenue)` and `MEASURE(revenue)` share an entry — plus the
+//! policy context (today the user; roles slot in there) and the model version. Plans that read no semantic view or
+//! call a function whose value can change (`now()`, `random()`, `current_user`) are never cached. Concurrent
+//! identical misses run once (single flight). A result larger than an entry may be is streamed through and not kept.
+//! `SELECT * FROM semgate_cache_stats()` shows hits, misses, evictions, entries and bytes.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use datafusion::arrow::array::UInt64Array;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::{Session, TableFunctionImpl, TableProvider};
+use datafusion::common::Column;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::datasource::{MemTable, TableType, source_as_provider};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::{Expr, LogicalPlan, Projection, Volatility};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::SessionContext;
+use futures::StreamExt;
+use moka::future::Cache;
+use moka::notification::RemovalCause;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::Engine;
+use crate::semantic::provider::SemanticViewTable;
+
+/// The session setting that bypasses the cache (`SET semgate.cache = off`).
+pub const CACHE_SETTING: &str = "semgate.cache";
+
+/// How big the cache is and how long entries live.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// Total size of the cached Arrow batches; 0 turns the cache off.
+    pub capacity_bytes: u64,
+    /// How long an entry lives unless its views say otherwise (`cache_ttl_secs` on a view).
+    pub ttl: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            capacity_bytes: 256 << 20,
+            ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    /// The optimized plan, rendered; literals (bound parameters included) are part of it.
+    plan: String,
+    /// Who may see the entry: the user today; their role and row policies once those exist.
+    policy: String,
+    model_version: u64,
+}
+
+struct Entry {
+    batches: Vec<RecordBatch>,
+    bytes: u64,
+    ttl: Duration,
+}
+
+/// Why a fill did not produce an entry.
+enum Unfilled {
+    Failed(Arc<DataFusionError>),
+    /// Larger than an entry may be: what was read so far and the rest, for the caller that ran it.
+    TooLarge(Mutex<Option<(Vec<RecordBatch>, SendableRecordBatchStream)>>),
+}
+
+/// Counters for `semgate.cache_stats`.
+#[derive(Default)]
+struct Stats {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: AtomicU64,
+}
+
+pub struct ResultCache {
+    entries: Cache<CacheKey, Arc<Entry>>,
+    stats: Arc<Stats>,
+    config: CacheConfig,
+    /// No single entry may take more than this share of the capacity.
+    max_entry_bytes: u64,
+    /// Part of every key: an entry never outlives the model it was computed with.
+    model_version: u64,
+}
+
+struct PerEntryTtl;
+
+impl moka::Expiry<CacheKey, Arc<Entry>> for PerEntryTtl {
+    fn expire_after_create(&self, _key: &CacheKey, entry: &Arc<Entry>, _now: std::time::Instant) -> Option<Duration> {
+        Some(entry.ttl)
+    }
+}
+
+impl ResultCache {
+    pub fn new(config: CacheConfig, model_version: u64) -> Self {
+        let stats = Arc::new(Stats::default());
+        let evictions = stats.clone();
+        let entries = Cache::builder()
+            .max_capacity(config.capacity_bytes)
+            .weigher(|_key: &CacheKey, entry: &Arc<Entry>| u32::try_from(entry.bytes).unwrap_or(u32::MAX))
+            .expire_after(PerEntryTtl)
+            .eviction_listener(move |_key, _entry, cause| {
+                if matches!(cause, RemovalCause::Size | RemovalCause::Expired) {
+                    evictions.evictions.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+            .build();
+        Self {
+            entries,
+            stats,
+            max_entry_bytes: config.capacity_bytes / 8,
+            config,
+            model_version,
+        }
+    }
+
+    /// Run `plan` for `policy` (the user), from the cache when an equal plan's answer is there; otherwise execute it
+    /// under `cancel` and `timeout` and keep the answer. Batches carry the column names of `plan`.
+    pub async fn execute(
+        &self,
+        ctx: &SessionContext,
+        plan: LogicalPlan,
+        policy: &str,
+        cancel: CancellationToken,
+        timeout: Option<Duration>,
+    ) -> Result<SendableRecordBatchStream> {
+        let ttl = match self.ttl_of(&plan)? {
+            Some(ttl) if self.config.capacity_bytes > 0 && !ttl.is_zero() => ttl,
+            _ => {
+                tracing::debug!(cache = "bypass", "not cacheable");
+                return Engine::execute(ctx, plan, cancel, timeout).await;
+            }
+        };
+        let started = Instant::now();
+        let schema = Engine::result_schema(&plan);
+        let optimized = ctx.state().optimize(&plan)?;
+        let key = CacheKey {
+            plan: fingerprint(&optimized),
+            policy: policy.to_string(),
+            model_version: self.model_version,
+        };
+        let ran_here = AtomicBool::new(false);
+        let fill = async {
+            ran_here.store(true, Ordering::Relaxed);
+            self.fill(ctx, optimized.clone(), cancel.clone(), timeout, ttl).await
+        };
+        match self.entries.try_get_with(key, fill).await {
+            Ok(entry) => {
+                let outcome = if ran_here.load(Ordering::Relaxed) {
+                    self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                    "miss"
+                } else {
+                    self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                    "hit"
+                };
+                tracing::info!(
+                    cache = outcome,
+                    rows = entry.batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+                    bytes = entry.bytes,
+                    elapsed_us = started.elapsed().as_micros() as u64,
+                    "result cache"
+                );
+                replay(&entry.batches, schema)
+            }
+            Err(unfilled) if ran_here.load(Ordering::Relaxed) => {
+                self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                match unfilled.as_ref() {
+                    Unfilled::Failed(e) => Err(DataFusionError::Shared(e.clone())),
+                    Unfilled::TooLarge(parts) => {
+                        tracing::info!(cache = "too large", "result cache");
+                        let (head, rest) = parts
+                            .lock()
+                            .expect("parts lock")
+                            .take()
+                            .ok_or_else(|| DataFusionError::Internal("a large result was taken twice".into()))?;
+                        Ok(Box::pin(RecordBatchStreamAdapter::new(
+                            rest.schema(),
+                            futures::stream::iter(head.into_iter().map(Ok)).chain(rest),
+                        )))
+                    }
+                }
+            }
+            // Another session's run of the same plan failed or was too large to keep: run it here, uncached.
+            Err(_) => Engine::execute(ctx, optimized, cancel, timeout).await,
+        }
+    }
+
+    /// Execute and read the whole answer, unless it outgrows an entry.
+    async fn fill(
+        &self,
+        ctx: &SessionContext,
+        plan: LogicalPlan,
+        cancel: CancellationToken,
+        timeout: Option<Duration>,
+        ttl: Duration,
+    ) -> std::result::Result<Arc<Entry>, Unfilled> {
+        let failed = |e: DataFusionError| Unfilled::Failed(Arc::new(e));
+        let mut stream = Engine::execute(ctx, plan, cancel, timeout).await.map_err(failed)?;
+        let (mut batches, mut bytes) = (Vec::new(), 0u64);
+        while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(failed)?;
+            bytes += batch.get_array_memory_size() as u64;
+            batches.push(batch);
+            if bytes > self.max_entry_bytes {
+                return Err(Unfilled::TooLarge(Mutex::new(Some((batches, stream)))));
+            }
+        }
+        Ok(Arc::new(Entry { batches, bytes, ttl }))
+    }
+
+    /// How long the answer of `plan` may be kept: `None` when it must not be (it reads no semantic view, or calls
+    /// a function whose value can change); else the shortest TTL of the views it reads.
+    fn ttl_of(&self, plan: &LogicalPlan) -> Result<Option<Duration>> {
+        if matches!(plan, LogicalPlan::Explain(_) | LogicalPlan::Analyze(_)) {
+            return Ok(None);
+        }
+        let mut ttl: Option<Duration> = None;
+        let mut deterministic = true;
+        plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node
+                && let Ok(provider) = source_as_provider(&scan.source)
+                && let Some(view) = provider.downcast_ref::<SemanticViewTable>()
+            {
+                let view_ttl = view.view.cache_ttl.unwrap_or(self.config.ttl);
+                ttl = Some(ttl.map_or(view_ttl, |t| t.min(view_ttl)));
+            }
+            node.apply_expressions(|expr| {
+                expr.apply(|e| {
+                    if let Expr::ScalarFunction(f) = e
+                        && f.func.signature().volatility != Volatility::Immutable
+                    {
+                        deterministic = false;
+                        return Ok(TreeNodeRecursion::Stop);
+                    }
+                    Ok(TreeNodeRecursion::Continue)
+                })
+            })
+        })?;
+        Ok(ttl.filter(|_| deterministic))
+    }
+
+    async fn stats_batch(&self) -> Result<RecordBatch> {
+        // Entry counts and sizes settle once moka's pending maintenance has run.
+        self.entries.run_pending_tasks().await;
+        let value = |v: u64| Arc::new(UInt64Array::from(vec![v])) as _;
+        Ok(RecordBatch::try_new(
+            stats_schema(),
+            vec![
+                value(self.stats.hits.load(Ordering::Relaxed)),
+                value(self.stats.misses.load(Ordering::Relaxed)),
+                value(self.stats.evictions.load(Ordering::Relaxed)),
+                value(self.entries.entry_count()),
+                value(self.entries.weighted_size()),
+                value(self.config.capacity_bytes),
+            ],
+        )?)
+    }
+}
+
+/// The plan as the key sees it: rendered without the result's column names (they do not change values), so
+/// `SUM(revenue)` and `MEASURE(revenue)` meet. The sorts and limits above the naming projection refer to its columns
+/// by position instead, so that two plans differing in more than names can never share a key.
+fn fingerprint(plan: &LogicalPlan) -> String {
+    let mut above = Vec::new();
+    let mut node = plan;
+    while let LogicalPlan::Sort(_) | LogicalPlan::Limit(_) = node {
+        above.push(node);
+        node = node.inputs()[0];
+    }
+    let LogicalPlan::Projection(projection) = node else {
+        return plan.display_indent().to_string();
+    };
+    let unnamed: Vec<Expr> = projection.expr.iter().map(|e| e.clone().unalias()).collect();
+    let Ok(unnamed) = Projection::try_new(unnamed, projection.input.clone()) else {
+        return plan.display_indent().to_string();
+    };
+    let outputs = projection.schema.columns();
+    let positional = |expr: &Expr| -> String {
+        expr.clone()
+            .transform(|e| match &e {
+                Expr::Column(c) => match outputs.iter().position(|o| o == c) {
+                    Some(i) => Ok(Transformed::yes(Expr::Column(Column::from_name(format!("#{i}"))))),
+                    None => Ok(Transformed::no(e)),
+                },
+                _ => Ok(Transformed::no(e)),
+            })
+            .map(|t| t.data.to_string())
+            .unwrap_or_else(|_| expr.to_string())
+    };
+    let mut text = String::new();
+    for node in above {
+        match node {
+            LogicalPlan::Sort(sort) => {
+                let order: Vec<String> = sort
+                    .expr
+                    .iter()
+                    .map(|s| format!("{} asc={} nulls_first={}", positional(&s.expr), s.asc, s.nulls_first))
+                    .collect();
+                let _ = writeln!(text, "Sort: {} fetch={:?}", order.join(", "), sort.fetch);
+            }
+            other => {
+                let _ = writeln!(text, "{}", other.display());
+            }
+        }
+    }
+    text.push_str(&LogicalPlan::Projection(unnamed).display_indent().to_string());
+    text
+}
+
+/// Cached batches as a stream, relabeled with the asking plan's column names.
+fn replay(batches: &[RecordBatch], schema: SchemaRef) -> Result<SendableRecordBatchStream> {
+    let relabeled = batches
+        .iter()
+        .map(|b| RecordBatch::try_new(schema.clone(), b.columns().to_vec()).map_err(DataFusionError::from))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Box::pin(RecordBatchStreamAdapter::new(
+        schema,
+        futures::stream::iter(relabeled.into_iter().map(Ok)),
+    )))
+}
+
+fn stats_schema() -> SchemaRef {
+    let column = |name: &str| Field::new(name, DataType::UInt64, false);
+    Arc::new(Schema::new(vec![
+        column("hits"),
+        column("misses"),
+        column("evictions"),
+        column("entries"),
+        column("bytes"),
+        column("capacity_bytes"),
+    ]))
+}
+
+/// `semgate_cache_stats()`: the cache's counters, read when queried.
+#[derive(Debug)]
+pub struct CacheStatsFunction(pub Arc<ResultCache>);
+
+impl TableFunctionImpl for CacheStatsFunction {
+    fn call(&self, args: &[Expr]) -> Result<Arc<dyn TableProvider>> {
+        if !args.is_empty() {
+            return datafusion::common::plan_err!("semgate_cache_stats() takes no arguments");
+        }
+        Ok(Arc::new(CacheStatsTable(self.0.clone())))
+    }
+}
+
+#[derive(Debug)]
+struct CacheStatsTable(Arc<ResultCache>);
+
+impl std::fmt::Debug for ResultCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResultCache").field("config", &self.config).finish()
+    }
+}
+
+#[async_trait]
+impl TableProvider for CacheStatsTable {
+    fn schema(&self) -> SchemaRef {
+        stats_schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let snapshot = MemTable::try_new(stats_schema(), vec![vec![self.0.stats_batch().await?]])?;
+        snapshot.scan(state, projection, filters, limit).await
+    }
+}

@@ -1,0 +1,134 @@
+//! The result cache over the wire: hits return the same rows, spellings of one query share an entry, parameters and
+//! users are part of the key, non-deterministic plans and `SET semgate.cache = off` bypass it, and concurrent
+//! identical misses execute once. Counters come from `semgate_cache_stats()`.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{assert_same, connect, connect_as, reference, reference_rows, rows};
+use tokio_postgres::Client;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stats {
+    hits: u64,
+    misses: u64,
+    entries: u64,
+}
+
+async fn stats(client: &Client) -> Stats {
+    let row = &rows(client, "SELECT hits, misses, entries FROM semgate_cache_stats()").await[0];
+    let number = |i: usize| row[i].parse::<u64>().unwrap();
+    Stats {
+        hits: number(0),
+        misses: number(1),
+        entries: number(2),
+    }
+}
+
+const ASIA: &str = "SELECT n_name, SUM(l_extendedprice * (1 - l_discount)) FROM lineitem \
+    JOIN orders ON l_orderkey = o_orderkey JOIN customer ON o_custkey = c_custkey \
+    JOIN nation ON c_nationkey = n_nationkey JOIN region ON n_regionkey = r_regionkey \
+    WHERE r_name = 'ASIA' GROUP BY n_name ORDER BY n_name";
+
+/// One test, run in order: the counters are the gateway's, shared by everything this binary does.
+#[tokio::test]
+async fn result_cache() {
+    let client = connect().await;
+    let expected = reference_rows(&reference().await, ASIA).await;
+    let query = "SELECT nation, MEASURE(revenue) FROM sales WHERE region = 'ASIA' GROUP BY nation ORDER BY nation";
+
+    // A miss, then a hit with identical rows.
+    let start = stats(&client).await;
+    assert_same("miss", &rows(&client, query).await, &expected);
+    assert_same("hit", &rows(&client, query).await, &expected);
+    let after = stats(&client).await;
+    assert_eq!(
+        (after.misses - start.misses, after.hits - start.hits),
+        (1, 1),
+        "{start:?} → {after:?}"
+    );
+    assert_eq!(after.entries, start.entries + 1);
+
+    // SUM(revenue) is MEASURE(revenue): the same entry, under the column name this query asked for.
+    let summed = client
+        .simple_query("SELECT nation, SUM(revenue) FROM sales WHERE region = 'ASIA' GROUP BY nation ORDER BY nation")
+        .await
+        .unwrap();
+    let named = summed.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::RowDescription(columns) => Some(columns[1].name().to_string()),
+        _ => None,
+    });
+    assert_eq!(named.as_deref(), Some("sum"));
+    let spelled = stats(&client).await;
+    assert_eq!(
+        (spelled.hits - after.hits, spelled.misses),
+        (1, after.misses),
+        "one entry for both spellings"
+    );
+
+    // Parameters are part of the key: another value is a miss, the same value again a hit.
+    let by_region = client
+        .prepare("SELECT MEASURE(order_count) FROM sales WHERE region = $1")
+        .await
+        .unwrap();
+    let count = |region: &'static str| {
+        let (client, statement) = (&client, &by_region);
+        async move { client.query_one(statement, &[&region]).await.unwrap().get::<_, i64>(0) }
+    };
+    let before = stats(&client).await;
+    let (europe, africa, europe_again) = (count("EUROPE").await, count("AFRICA").await, count("EUROPE").await);
+    assert_ne!(europe, africa);
+    assert_eq!(europe, europe_again);
+    let params = stats(&client).await;
+    assert_eq!((params.misses - before.misses, params.hits - before.hits), (2, 1));
+
+    // Another user never gets the first user's entry.
+    let other = connect_as("auditor", "auditor", "semgate").await.unwrap();
+    assert_same("other user", &rows(&other, query).await, &expected);
+    let users = stats(&client).await;
+    assert_eq!((users.misses - params.misses, users.hits - params.hits), (1, 0));
+
+    // Bypassed: functions whose value changes, and a session that turns the cache off.
+    rows(
+        &client,
+        "SELECT nation, MEASURE(revenue), now() FROM sales GROUP BY nation",
+    )
+    .await;
+    rows(&client, "SET semgate.cache = off").await;
+    assert_same("cache off", &rows(&client, query).await, &expected);
+    rows(&client, "RESET semgate.cache").await;
+    let bypassed = stats(&client).await;
+    assert_eq!(
+        (bypassed.misses, bypassed.hits),
+        (users.misses, users.hits),
+        "nothing counted"
+    );
+
+    // Single flight: 16 connections ask a new question at once; it executes once.
+    let mut clients = Vec::new();
+    for _ in 0..16 {
+        clients.push(connect().await);
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(16));
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in clients {
+        let barrier = barrier.clone();
+        tasks.spawn(async move {
+            barrier.wait().await;
+            rows(
+                &client,
+                "SELECT part_type, MEASURE(quantity), MEASURE(avg_discount) FROM sales GROUP BY part_type",
+            )
+            .await
+        });
+    }
+    let answers: Vec<_> = tasks.join_all().await;
+    assert!(answers.windows(2).all(|w| w[0] == w[1]) && answers[0].len() == 150);
+    let flight = stats(&client).await;
+    assert_eq!(
+        (flight.misses - bypassed.misses, flight.hits - bypassed.hits),
+        (1, 15),
+        "16 identical misses ran once"
+    );
+}
