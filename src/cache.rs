@@ -34,6 +34,9 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::Engine;
 use crate::semantic::provider::SemanticViewTable;
 
+/// Statement texts remembered for the fast path.
+const REMEMBERED_TEXTS: u64 = 10_000;
+
 /// The session setting that bypasses the cache (`SET semgate.cache = off`).
 pub const CACHE_SETTING: &str = "semgate.cache";
 
@@ -87,6 +90,9 @@ struct Stats {
 
 pub struct ResultCache {
     entries: Cache<CacheKey, Arc<Entry>>,
+    /// (statement text, policy) → its key and result schema: a repeated parameterless statement finds its entry
+    /// without being parsed, planned and optimized again (what makes a hit cost a lookup).
+    texts: moka::sync::Cache<(String, String), (CacheKey, SchemaRef)>,
     stats: Arc<Stats>,
     config: CacheConfig,
     /// No single entry may take more than this share of the capacity.
@@ -119,6 +125,10 @@ impl ResultCache {
             .build();
         Self {
             entries,
+            texts: moka::sync::Cache::builder()
+                .max_capacity(REMEMBERED_TEXTS)
+                .time_to_live(config.ttl)
+                .build(),
             stats,
             max_entry_bytes: config.capacity_bytes / 8,
             config,
@@ -126,13 +136,26 @@ impl ResultCache {
         }
     }
 
+    /// The cached answer of a statement text `policy` ran before (see [`ResultCache::execute`]'s `text`), if its
+    /// entry is still there.
+    pub async fn cached(&self, text: &str, policy: &str) -> Option<SendableRecordBatchStream> {
+        let (key, schema) = self.texts.get(&(text.to_string(), policy.to_string()))?;
+        let entry = self.entries.get(&key).await?;
+        let stream = replay(&entry.batches, schema).ok()?;
+        self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(cache = "hit", "result cache, by statement text");
+        Some(stream)
+    }
+
     /// Run `plan` for `policy` (the user), from the cache when an equal plan's answer is there; otherwise execute it
-    /// under `cancel` and `timeout` and keep the answer. Batches carry the column names of `plan`.
+    /// under `cancel` and `timeout` and keep the answer. Batches carry the column names of `plan`. `text`, the
+    /// statement `plan` was planned from when it has no parameters, is remembered for [`ResultCache::cached`].
     pub async fn execute(
         &self,
         ctx: &SessionContext,
         plan: LogicalPlan,
         policy: &str,
+        text: Option<&str>,
         cancel: CancellationToken,
         timeout: Option<Duration>,
     ) -> Result<SendableRecordBatchStream> {
@@ -151,6 +174,10 @@ impl ResultCache {
             policy: policy.to_string(),
             model_version: self.model_version,
         };
+        if let Some(text) = text {
+            self.texts
+                .insert((text.to_string(), policy.to_string()), (key.clone(), schema.clone()));
+        }
         let ran_here = AtomicBool::new(false);
         let fill = async {
             ran_here.store(true, Ordering::Relaxed);

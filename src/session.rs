@@ -233,19 +233,37 @@ impl Session {
     }
 
     /// Run a planned statement under this session's cancel token and `statement_timeout`, through the result cache
-    /// unless `SET semgate.cache = off`.
-    pub async fn execute(&self, plan: LogicalPlan) -> datafusion::error::Result<SendableRecordBatchStream> {
+    /// unless `SET semgate.cache = off`. `text`: the statement it was planned from, when it has no parameters, so
+    /// that [`Session::cached`] finds its answer next time.
+    pub async fn execute(
+        &self,
+        plan: LogicalPlan,
+        text: Option<&str>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
         let (cancel, timeout) = (self.begin_statement(), self.statement_timeout());
-        let cache_off = self
+        if !self.cache_on() {
+            return Engine::execute(&self.ctx, plan, cancel, timeout).await;
+        }
+        self.cache
+            .execute(&self.ctx, plan, &self.user, text, cancel, timeout)
+            .await
+    }
+
+    /// The cached answer of a statement this user ran before, without planning it again.
+    pub async fn cached(&self, text: &str) -> Option<SendableRecordBatchStream> {
+        if !self.cache_on() {
+            return None;
+        }
+        self.cache.cached(text, &self.user).await
+    }
+
+    fn cache_on(&self) -> bool {
+        !self
             .settings
             .lock()
             .expect("settings lock")
             .get(CACHE_SETTING)
-            .is_some_and(|v| matches!(v.to_lowercase().as_str(), "off" | "false" | "0" | "no"));
-        if cache_off {
-            return Engine::execute(&self.ctx, plan, cancel, timeout).await;
-        }
-        self.cache.execute(&self.ctx, plan, &self.user, cancel, timeout).await
+            .is_some_and(|v| matches!(v.to_lowercase().as_str(), "off" | "false" | "0" | "no"))
     }
 
     pub fn cancel(&self) {

@@ -633,7 +633,7 @@ impl FlightSqlService for FlightSqlFrontend {
         let converted = schema.clone();
         let batches = work
             .session
-            .execute(work.plan.clone())
+            .execute(work.plan.clone(), None)
             .await
             .map_err(|e| status(e.into()))?
             .map(move |batch| {

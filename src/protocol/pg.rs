@@ -297,13 +297,30 @@ impl SimpleQueryHandler for StatementParser {
         let session = self.session(client);
         let mut responses = Vec::new();
         for sql in router::split_statements(query) {
+            // A dashboard's repeated statement: answered from the result cache before any parsing or planning.
+            if let Some(stream) = session.cached(sql).await {
+                match encode(stream, &Format::UnifiedText) {
+                    Ok(response) => responses.push(Response::Query(response)),
+                    Err(e) => {
+                        responses.push(Response::Error(Box::new(error_info(&e))));
+                        break;
+                    }
+                }
+                continue;
+            }
             let result = match router::route_one(sql) {
                 Ok(routed) => match self.prepare(&session, routed).await {
-                    Ok(Prepared::Query { plan, notice, .. }) => {
+                    Ok(Prepared::Query {
+                        plan,
+                        notice,
+                        parameter_types,
+                    }) => {
+                        // An ASK's text means more than its SQL (a follow-up, a NOTICE): never answered by text.
+                        let text = (notice.is_none() && parameter_types.is_empty()).then_some(sql);
                         if let Some(notice) = notice {
                             send_notice(client, &notice).await;
                         }
-                        run_query(&session, plan, &Format::UnifiedText).await
+                        run_query(&session, plan, &Format::UnifiedText, text).await
                     }
                     Ok(Prepared::CopyOut { plan, format }) => run_copy(&session, plan, &format).await,
                     Ok(Prepared::Command(command)) => run_command(client, &session, &command).await,
@@ -364,7 +381,7 @@ impl ExtendedQueryHandler for StatementParser {
                 let types: Vec<Option<&DataType>> = parameter_types.iter().map(Some).collect();
                 let values = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
                 let plan = plan.clone().with_param_values(values).map_err(|e| to_pg(e.into()))?;
-                run_query(&session, plan, &portal.result_column_format)
+                run_query(&session, plan, &portal.result_column_format, None)
                     .await
                     .map_err(to_pg)
             }
@@ -413,8 +430,14 @@ impl ExtendedQueryHandler for StatementParser {
     }
 }
 
-async fn run_query(session: &Session, plan: LogicalPlan, format: &Format) -> Result<Response, Error> {
-    let stream = session.execute(plan).await?;
+/// `text`: the statement, for the result cache's fast path (see [`Session::execute`]).
+async fn run_query(
+    session: &Session,
+    plan: LogicalPlan,
+    format: &Format,
+    text: Option<&str>,
+) -> Result<Response, Error> {
+    let stream = session.execute(plan, text).await?;
     Ok(Response::Query(encode(stream, format)?))
 }
 
@@ -433,7 +456,7 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
 
 /// `COPY … TO STDOUT`: rows encoded in the requested COPY format as batches arrive.
 async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> Result<Response, Error> {
-    let stream = session.execute(plan).await?;
+    let stream = session.execute(plan, None).await?;
     let schema = stream.schema();
     let wire_format = if *format == CopyFormat::Binary {
         Format::UnifiedBinary
