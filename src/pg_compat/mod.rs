@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchema, Result};
-use datafusion::logical_expr::expr::{Cast, Placeholder, ScalarFunction};
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
+use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::logical_expr::expr::{BinaryExpr, Cast, Placeholder, ScalarFunction};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator, lit};
 use datafusion_pg_catalog::pg_catalog::context::{PgCatalogContextProvider, Role};
 
 pub use rewrite::{client_column_name, parse};
@@ -59,7 +59,8 @@ impl PgCatalogContextProvider for LoginRoles {
 
 /// Give untyped parameters the type PostgreSQL infers for them, so that Describe reports it and Bind decodes the
 /// value with it: `$1::T` is a `T`, and in `x = ANY($1)` (planned as `array_has($1, x)`) `$1` is an array of `x`'s
-/// type, which lets drivers bind a list (psycopg, asyncpg, pgcli, ADBC).
+/// type, which lets drivers bind a list (psycopg, asyncpg, pgcli, ADBC). A quoted literal compared with a boolean
+/// is a boolean, as PostgreSQL reads an untyped literal (`indisprimary = 't'`: Tableau, SQLAlchemy).
 pub fn type_parameters(plan: LogicalPlan) -> Result<LogicalPlan> {
     plan.transform_up_with_subqueries(|node| {
         // Expressions refer to the columns of the node's inputs.
@@ -107,7 +108,33 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
                 Err(_) => Transformed::no(Expr::ScalarFunction(ScalarFunction { func, args })),
             }
         }
+        Expr::BinaryExpr(BinaryExpr { left, op, right })
+            if matches!(
+                op,
+                Operator::Eq | Operator::NotEq | Operator::IsDistinctFrom | Operator::IsNotDistinctFrom
+            ) =>
+        {
+            let is_boolean = |e: &Expr| matches!(e.get_type(schema), Ok(DataType::Boolean));
+            let (left, right) = match (boolean_literal(&right), boolean_literal(&left)) {
+                (Some(value), _) if is_boolean(&left) => (left, Box::new(value)),
+                (_, Some(value)) if is_boolean(&right) => (Box::new(value), right),
+                _ => return Transformed::no(Expr::BinaryExpr(BinaryExpr { left, op, right })),
+            };
+            Transformed::yes(Expr::BinaryExpr(BinaryExpr { left, op, right }))
+        }
         other => Transformed::no(other),
+    }
+}
+
+/// A string literal PostgreSQL accepts as a boolean (`'t'`, `'false'`, `'on'`, …), as a boolean literal.
+fn boolean_literal(expr: &Expr) -> Option<Expr> {
+    let Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)), _) = expr else {
+        return None;
+    };
+    match text.trim().to_lowercase().as_str() {
+        "t" | "true" | "yes" | "on" | "1" => Some(lit(true)),
+        "f" | "false" | "no" | "off" | "0" => Some(lit(false)),
+        _ => None,
     }
 }
 
