@@ -157,6 +157,7 @@ impl VisitorMut for ExpressionRewrites {
             .or_else(|| series_rows(expr))
             .or_else(|| name_cast(expr))
             .or_else(|| composite_field(expr))
+            .or_else(|| qualified_operator(expr))
         {
             *expr = replacement;
         }
@@ -170,6 +171,45 @@ impl VisitorMut for ExpressionRewrites {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// `a OPERATOR(pg_catalog.>) b` (psqlODBC qualifies every operator so a user's own cannot shadow it) → `a > b`.
+fn qualified_operator(expr: &Expr) -> Option<Expr> {
+    let Expr::BinaryOp {
+        left,
+        op: BinaryOperator::PGCustomBinaryOperator(parts),
+        right,
+    } = expr
+    else {
+        return None;
+    };
+    let (symbol, schema) = parts.split_last()?;
+    if !(schema.is_empty() || schema.len() == 1 && schema[0].eq_ignore_ascii_case("pg_catalog")) {
+        return None;
+    }
+    let op = match symbol.as_str() {
+        "=" => BinaryOperator::Eq,
+        "<>" | "!=" => BinaryOperator::NotEq,
+        "<" => BinaryOperator::Lt,
+        "<=" => BinaryOperator::LtEq,
+        ">" => BinaryOperator::Gt,
+        ">=" => BinaryOperator::GtEq,
+        "+" => BinaryOperator::Plus,
+        "-" => BinaryOperator::Minus,
+        "*" => BinaryOperator::Multiply,
+        "/" => BinaryOperator::Divide,
+        "%" => BinaryOperator::Modulo,
+        "~" => BinaryOperator::PGRegexMatch,
+        "~*" => BinaryOperator::PGRegexIMatch,
+        "!~" => BinaryOperator::PGRegexNotMatch,
+        "!~*" => BinaryOperator::PGRegexNotIMatch,
+        _ => return None,
+    };
+    Some(Expr::BinaryOp {
+        left: left.clone(),
+        op,
+        right: right.clone(),
+    })
 }
 
 /// `x::regtype::text`, `x::regclass::text`, `x::regnamespace::text`: PostgreSQL prints the object's name, where the
