@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{compare_rows, connect, reference, reference_rows, rows};
+use common::{compare_rows, connect, message_rows, reference, reference_rows, rows};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -77,7 +77,7 @@ async fn evaluate(file: &str) {
             .unwrap_or_default();
         match (&case.expect, answer) {
             (Some(expect), Ok(messages)) => {
-                let actual = sorted(simple_rows(messages));
+                let actual = sorted(message_rows(messages));
                 let expected = sorted(reference_rows(&reference, expect).await);
                 match compare_rows(&actual, &expected) {
                     Ok(()) => answered_right.push(case),
@@ -155,20 +155,6 @@ fn explain_item(messages: &[SimpleQueryMessage], item: &str) -> String {
             _ => None,
         })
         .unwrap_or_default()
-}
-
-fn simple_rows(messages: Vec<SimpleQueryMessage>) -> Vec<Vec<String>> {
-    messages
-        .into_iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => Some(
-                (0..row.len())
-                    .map(|i| row.get(i).unwrap_or("NULL").to_string())
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .collect()
 }
 
 fn sqlstate(e: &tokio_postgres::Error) -> String {

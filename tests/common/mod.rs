@@ -91,6 +91,11 @@ pub async fn rows(client: &Client, sql: &str) -> Vec<Vec<String>> {
         .simple_query(sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}\n → {e:?}"));
+    message_rows(messages)
+}
+
+/// The rows among a simple query's messages, as text (NULL → "NULL").
+pub fn message_rows(messages: Vec<SimpleQueryMessage>) -> Vec<Vec<String>> {
     messages
         .into_iter()
         .filter_map(|m| match m {
