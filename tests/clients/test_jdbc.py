@@ -46,6 +46,20 @@ def test_errors_keep_the_connection(jdbc_output):
     assert ["after_error", "1"] in jdbc_output
 
 
+def test_ask_prepared_and_described_first(jdbc_output, reference):
+    assert not [r for r in jdbc_output if r[0] == "ask_error"]
+    assert [r[1:] for r in jdbc_output if r[0] == "ask_md"] == [["nation", "revenue", "numeric"]]
+    expected = reference.execute(
+        f"SELECT n_name, SUM(l_extendedprice * (1 - l_discount)) FROM {LINE_TO_REGION} "
+        "WHERE o_orderdate >= DATE '1995-01-01' AND o_orderdate < DATE '1996-01-01' GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
+    ).fetchall()
+    rows = [r[1:] for r in jdbc_output if r[0] == "ask_row"]
+    assert [r[0] for r in rows] == [e[0] for e in expected], "ranked like the reference"
+    assert all(close(r[1], e[1]) for r, e in zip(rows, expected))
+    (notice,) = [r[1] for r in jdbc_output if r[0] == "ask_notice"]
+    assert notice.startswith("ASK → SELECT nation, MEASURE(revenue) AS revenue FROM sales"), notice
+
+
 def metadata_errors(jdbc_output, call):
     return [r for r in jdbc_output if r[0] == "md_error" and r[1] == call]
 

@@ -44,8 +44,26 @@ public class JdbcSmoke {
                 rs.next();
                 System.out.println("after_error\t" + rs.getInt(1));
             }
+            ask(conn);
             resultSetMetaData(conn);
             databaseMetaData(conn);
+        }
+    }
+
+    /** A question the way DBeaver runs any statement: prepare, describe, then execute; the NOTICE is a warning. */
+    static void ask(Connection conn) {
+        try (PreparedStatement stmt = conn.prepareStatement("ASK top 3 nations by revenue in 1995")) {
+            ResultSetMetaData md = stmt.getMetaData();
+            System.out.println("ask_md\t" + md.getColumnLabel(1) + "\t" + md.getColumnLabel(2) + "\t" + md.getColumnTypeName(2));
+            try (ResultSet rs = stmt.executeQuery()) {
+                while (rs.next()) {
+                    System.out.println("ask_row\t" + rs.getString(1) + "\t" + rs.getBigDecimal(2));
+                }
+            }
+            java.sql.SQLWarning warning = stmt.getWarnings();
+            System.out.println("ask_notice\t" + (warning == null ? "" : warning.getMessage()));
+        } catch (java.sql.SQLException e) {
+            System.out.println("ask_error\t" + e.getSQLState() + "\t" + e.getMessage().replace('\n', ' '));
         }
     }
 
