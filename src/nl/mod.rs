@@ -185,11 +185,4 @@ impl Asker {
             }
         }
     }
-
-    /// The LLM's system prompt for this model (what `EXPLAIN` and the prompt snapshots show).
-    pub async fn system_prompt(&self, samples: usize, today: chrono::NaiveDate) -> Result<String, NlError> {
-        let vocabulary = self.vocabulary().await?;
-        let views: Vec<_> = self.model.views.values().map(|v| v.as_ref()).collect();
-        Ok(llm::system_prompt(&views, &vocabulary.values, samples, today))
-    }
 }
