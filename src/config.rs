@@ -123,17 +123,19 @@ pub struct Config {
 impl Config {
     /// The embedded demo: TPC-H at `scale`, the demo model, user `analyst` / `analyst`.
     pub fn demo(data_dir: impl Into<PathBuf>, scale: f64) -> Self {
-        let (name, text) = demo::DEMO_MODEL;
         Self {
             pg_addr: DEFAULT_PG_ADDR.parse().expect("valid default"),
             flight_addr: DEFAULT_FLIGHT_ADDR.parse().expect("valid default"),
             database: DEFAULT_DATABASE.into(),
             users: Users(BTreeMap::from([("analyst".to_string(), "analyst".to_string())])),
-            model: vec![ModelText {
-                name: name.into(),
-                text: text.into(),
-                base_dir: PathBuf::from("."),
-            }],
+            model: demo::DEMO_MODEL
+                .iter()
+                .map(|(name, text)| ModelText {
+                    name: name.to_string(),
+                    text: text.to_string(),
+                    base_dir: PathBuf::from("."),
+                })
+                .collect(),
             data_dir: data_dir.into(),
             demo_scale: Some(scale),
             max_connections: 256,

@@ -18,8 +18,12 @@ use tpchgen::generators::{
     RegionGenerator, SupplierGenerator,
 };
 
-/// The demo's semantic model, embedded so the binary serves the demo from any working directory.
-pub const DEMO_MODEL: (&str, &str) = ("semantic/tpch.yml", include_str!("../semantic/tpch.yml"));
+/// The demo's semantic model — its models and views, then where its tables live — embedded so the binary serves the
+/// demo from any working directory.
+pub const DEMO_MODEL: [(&str, &str); 2] = [
+    ("semantic/tpch.yml", include_str!("../semantic/tpch.yml")),
+    ("semantic/tpch_files.yml", include_str!("../semantic/tpch_files.yml")),
+];
 
 /// Names of the eight TPC-H tables, as the demo model's source lists them.
 pub const TABLES: [&str; 8] = [
@@ -99,6 +103,32 @@ pub async fn ensure_tpch(data_dir: &Path, scale: f64) -> Result<PathBuf, DemoErr
         "TPC-H demo data ready"
     );
     Ok(dir)
+}
+
+/// CSV copies of the demo's tables, under `<tpch dir>/csv/<table>.csv` with a header line, written once: what
+/// `examples/federated` loads into PostgreSQL, MariaDB and SQLite.
+pub async fn export_csv(tpch_dir: &Path) -> Result<PathBuf, DemoError> {
+    let out = tpch_dir.join("csv");
+    if out.join(READY_MARKER).exists() {
+        return Ok(out);
+    }
+    std::fs::create_dir_all(&out).map_err(|source| DemoError::Io {
+        path: out.clone(),
+        source,
+    })?;
+    let ctx = SessionContext::new();
+    for table in TABLES {
+        let parquet = tpch_dir.join(format!("{table}.parquet"));
+        let frame = ctx
+            .read_parquet(parquet.to_string_lossy().as_ref(), Default::default())
+            .await?;
+        let csv = out.join(format!("{table}.csv"));
+        let options = DataFrameWriteOptions::new().with_single_file_output(true);
+        frame.write_csv(csv.to_string_lossy().as_ref(), options, None).await?;
+    }
+    let marker = out.join(READY_MARKER);
+    std::fs::write(&marker, "").map_err(|source| DemoError::Io { path: marker, source })?;
+    Ok(out)
 }
 
 fn write_all_csv(dir: &Path, scale: f64) -> Result<(), DemoError> {

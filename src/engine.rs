@@ -17,10 +17,11 @@ use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, LogicalPlan, Signature, Volatility, create_udf,
 };
-use datafusion::optimizer::{Analyzer, AnalyzerRule};
+use datafusion::optimizer::{Analyzer, AnalyzerRule, Optimizer};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_federation::FederatedQueryPlanner;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
@@ -30,6 +31,7 @@ use crate::error::Interrupted;
 use crate::semantic::SemanticModel;
 use crate::semantic::provider::SemanticViewTable;
 use crate::semantic::rewrite::SemanticRewrite;
+use crate::source::pushdown::PushDownToSources;
 
 /// The schema semantic views live in, as BI tools expect of PostgreSQL.
 pub const VIEW_SCHEMA: &str = "public";
@@ -56,10 +58,15 @@ impl Engine {
             .with_information_schema(false);
         let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(SemanticRewrite)];
         rules.extend(Analyzer::new().rules);
+        // Last, after DataFusion moved filters and limits down to the scans: what a database can run goes to it whole.
+        let mut optimizer_rules = Optimizer::new().rules;
+        optimizer_rules.push(Arc::new(PushDownToSources));
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
             .with_analyzer_rules(rules)
+            .with_optimizer_rules(optimizer_rules)
+            .with_query_planner(Arc::new(FederatedQueryPlanner::new()))
             .build();
         let base = SessionContext::new_with_state(state);
         // pg_catalog relations and PostgreSQL functions for drivers and BI tools; our own functions below win.

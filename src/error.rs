@@ -7,6 +7,7 @@ use datafusion::error::DataFusionError;
 use crate::nl::NlError;
 use crate::router::RouteError;
 use crate::semantic::SemanticError;
+use crate::source::SourceError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -38,7 +39,7 @@ pub enum Interrupted {
 
 impl Error {
     /// The SQLSTATE code PostgreSQL would send for this error.
-    pub fn sqlstate(&self) -> &'static str {
+    pub fn sqlstate(&self) -> &str {
         match self {
             Error::Route(RouteError::Syntax(_)) => "42601",
             Error::Route(RouteError::ReadOnly(_)) => "25006",
@@ -77,11 +78,21 @@ fn semantic(error: &DataFusionError) -> Option<&SemanticError> {
     }
 }
 
-fn query_sqlstate(error: &DataFusionError) -> &'static str {
+fn source(error: &DataFusionError) -> Option<&SourceError> {
+    match root(error) {
+        DataFusionError::External(inner) => inner.downcast_ref::<SourceError>(),
+        _ => None,
+    }
+}
+
+fn query_sqlstate(error: &DataFusionError) -> &str {
     if let DataFusionError::External(inner) = root(error)
         && inner.is::<Interrupted>()
     {
         return "57014";
+    }
+    if let Some(source) = source(error) {
+        return source.sqlstate();
     }
     if let Some(semantic) = semantic(error) {
         return match semantic {
@@ -135,6 +146,9 @@ fn query_message(error: &DataFusionError) -> String {
     }
     if let Some(semantic) = semantic(error) {
         return semantic.to_string();
+    }
+    if let Some(source) = source(error) {
+        return source.to_string();
     }
     let message = root(error).message().to_string();
     let message = message

@@ -14,6 +14,8 @@
 //! - [`nl`]: `ASK` questions → a structured semantic query (offline resolver from the model's vocabulary; an
 //!   OpenAI-compatible LLM when configured) → semantic SQL, which then takes the path of any query.
 //! - [`engine`]: DataFusion with the views registered as `public.<view>`; plans and streams results.
+//! - [`source`]: database sources (PostgreSQL, MySQL/MariaDB, SQLite) read in place; the optimizer rule that hands
+//!   the largest single-database sub-plans to their database as SQL ([`source::pushdown`]).
 //! - [`cache`]: answers of semantic queries kept by optimized plan, user and model version (moka; single flight);
 //!   `SET semgate.cache = off` bypasses it, `semgate_cache_stats()` shows it.
 //! - [`pg_compat`]: what PostgreSQL clients' catalog SQL needs beyond DataFusion and `datafusion-pg-catalog`:
@@ -34,6 +36,7 @@ pub mod router;
 pub mod semantic;
 pub mod server;
 pub mod session;
+pub mod source;
 
 pub use config::Config;
 pub use server::Application;

@@ -47,6 +47,18 @@ enum Command {
         #[arg(long, requires = "llm_base_url")]
         llm_api_key_env: Option<String>,
     },
+    /// Generate the demo's TPC-H tables (Parquet; with --csv also CSV) and print their directory.
+    DemoData {
+        /// Where to write them (one folder per scale factor).
+        #[arg(long, default_value = config::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// TPC-H scale factor.
+        #[arg(long, default_value_t = config::DEFAULT_DEMO_SCALE)]
+        scale: f64,
+        /// Also write `csv/<table>.csv` (with a header), e.g. to load the demo into a database.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Validate a configuration and its semantic model without serving.
     Check {
         /// Configuration file; with none, the embedded demo model.
@@ -116,6 +128,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app.database()
             );
             app.run_until_stopped(shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DemoData { data_dir, scale, csv } => {
+            let dir = semgate::demo::ensure_tpch(&data_dir, scale).await?;
+            let dir = if csv {
+                semgate::demo::export_csv(&dir).await?
+            } else {
+                dir
+            };
+            println!("{}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config, data_dir } => {

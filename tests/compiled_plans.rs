@@ -9,12 +9,11 @@ async fn compiled(sql: &str) -> String {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::env::temp_dir().join("semgate-test-data"));
     let tpch = semgate::demo::ensure_tpch(&data_dir, 0.01).await.unwrap();
-    let (name, text) = semgate::demo::DEMO_MODEL;
-    let files = [ModelText {
+    let files = semgate::demo::DEMO_MODEL.map(|(name, text)| ModelText {
         name: name.into(),
         text: text.into(),
         base_dir: ".".into(),
-    }];
+    });
     let model = semantic::load(&files, &tpch).await.unwrap();
     let engine = Engine::new(&model, "semgate", vec!["analyst".into()], Default::default()).unwrap();
     let ctx = engine.session_context("analyst");

@@ -17,6 +17,7 @@ use marked_yaml::{LoaderOptions, Span, Spanned};
 use super::compile;
 use super::model::*;
 use super::spec::*;
+use crate::source::{Database, DatabaseKind, DatabaseSettings};
 
 /// One model file's text, with the name errors are reported under and the directory relative paths start from.
 #[derive(Debug, Clone)]
@@ -35,6 +36,7 @@ pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel,
         data_dir,
         broken_tables: HashSet::new(),
         broken_models: HashSet::new(),
+        source_names: HashSet::new(),
     };
     let specs = loader.parse_files();
     let mut models = BTreeMap::new();
@@ -103,6 +105,8 @@ struct Loader<'a> {
     broken_tables: HashSet<(String, String)>,
     /// Models that failed to bind (already reported), so views over them add no second error.
     broken_models: HashSet<String>,
+    /// Source names seen so far; names must be unique even where sources share a namespace.
+    source_names: HashSet<String>,
 }
 
 impl Loader<'_> {
@@ -148,16 +152,16 @@ impl Loader<'_> {
     }
 
     async fn register_source(&mut self, file: usize, source: &SourceSpec) {
-        let catalog = self.ctx.catalog("datafusion").expect("default catalog");
-        if catalog.schema(source.name.as_str()).is_some() {
+        if !self.source_names.insert(source.name.to_string()) {
             self.error(source.name.span(), format!("duplicate source name `{}`", *source.name));
             return;
         }
         let kind = source.kind.as_str();
-        if !matches!(kind, "parquet" | "csv") {
+        let database = DatabaseKind::parse(kind);
+        if database.is_none() && !matches!(kind, "parquet" | "csv") {
             self.error(
                 source.kind.span(),
-                format!("unknown source kind `{kind}`; supported: parquet, csv"),
+                format!("unknown source kind `{kind}`; supported: parquet, csv, postgres, mysql, sqlite"),
             );
             return;
         }
@@ -167,55 +171,263 @@ impl Loader<'_> {
                 "`has_header` and `delimiter` apply to csv sources only",
             );
         }
-        let _ = catalog.register_schema(source.name.as_str(), Arc::new(MemorySchemaProvider::new()));
-        let location = source.location.replace("${data_dir}", &self.data_dir.to_string_lossy());
-        let location = self.files[file].base_dir.join(location);
+        let namespace = source.namespace.as_ref().unwrap_or(&source.name).to_string();
+        let catalog = self.ctx.catalog("datafusion").expect("default catalog");
+        let schema = match catalog.schema(&namespace) {
+            Some(schema) => schema,
+            None => {
+                let schema = Arc::new(MemorySchemaProvider::new());
+                let _ = catalog.register_schema(&namespace, schema.clone());
+                schema
+            }
+        };
         let mut tables: Vec<_> = source.tables.iter().collect();
         tables.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
-        for (table, path) in tables {
-            let full = location.join(path.as_str());
-            let full = full.to_string_lossy();
-            let reference = TableReference::partial(source.name.as_str(), table.as_str());
-            if !is_glob(&full) && !Path::new(full.as_ref()).exists() {
-                self.broken_tables.insert((source.name.to_string(), table.to_string()));
+        let mut wanted = Vec::new();
+        for (table, target) in tables {
+            if schema.table_exist(table.as_str()) {
                 self.error(
-                    path.span(),
+                    table.span(),
                     format!(
-                        "source `{}` table `{}`: no file at {full}",
-                        *source.name,
+                        "table `{namespace}.{}` is already defined by another source",
                         table.as_str()
                     ),
                 );
-                continue;
-            }
-            let registered = match kind {
-                "parquet" => {
-                    self.ctx
-                        .register_parquet(reference, full.as_ref(), ParquetReadOptions::default())
-                        .await
-                }
-                _ => {
-                    let delimiter = source
-                        .delimiter
-                        .as_ref()
-                        .and_then(|d| d.as_bytes().first().copied())
-                        .unwrap_or(b',');
-                    let has_header = source.has_header.as_ref().map(|h| **h).unwrap_or(true);
-                    let options = CsvReadOptions::new()
-                        .has_header(has_header)
-                        .delimiter(delimiter)
-                        .file_extension("");
-                    self.ctx.register_csv(reference, full.as_ref(), options).await
-                }
-            };
-            if let Err(e) = registered {
-                self.broken_tables.insert((source.name.to_string(), table.to_string()));
-                self.error(
-                    path.span(),
-                    format!("source `{}` table `{}`: {e}", *source.name, table.as_str()),
-                );
+            } else {
+                wanted.push((table, target));
             }
         }
+        let broken = |loader: &mut Self, table: &Spanned<String>| {
+            loader.broken_tables.insert((namespace.clone(), table.to_string()));
+        };
+        let Some(database) = database else {
+            let Some(location) = self.expand(source.location.as_ref(), "location", &source.name) else {
+                for (table, _) in wanted {
+                    broken(self, table);
+                }
+                return;
+            };
+            let location = self.files[file].base_dir.join(location);
+            for (table, path) in wanted {
+                if let Err(message) = self
+                    .register_file(kind, source, &location, &namespace, table, path)
+                    .await
+                {
+                    broken(self, table);
+                    self.error(path.span(), message);
+                }
+            }
+            return;
+        };
+        let connected = match self.database_settings(file, source, database) {
+            Some(settings) => Database::connect(settings).await.map_err(|e| e.to_string()),
+            None => Err(String::new()),
+        };
+        let db = match connected {
+            Ok(db) => db,
+            Err(message) => {
+                for (table, _) in wanted {
+                    broken(self, table);
+                }
+                if !message.is_empty() {
+                    self.error(source.name.span(), message);
+                }
+                return;
+            }
+        };
+        for (table, remote) in wanted {
+            let registered = match db.table(remote.as_str()).await {
+                Ok(provider) => schema
+                    .register_table(table.to_string(), provider)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            if let Err(message) = registered {
+                broken(self, table);
+                self.error(remote.span(), format!("table `{}`: {message}", table.as_str()));
+            }
+        }
+    }
+
+    async fn register_file(
+        &mut self,
+        kind: &str,
+        source: &SourceSpec,
+        location: &Path,
+        namespace: &str,
+        table: &Spanned<String>,
+        path: &Spanned<String>,
+    ) -> Result<(), String> {
+        let full = location.join(path.as_str());
+        let full = full.to_string_lossy();
+        let reference = TableReference::partial(namespace, table.as_str());
+        if !is_glob(&full) && !Path::new(full.as_ref()).exists() {
+            return Err(format!(
+                "source `{}` table `{}`: no file at {full}",
+                *source.name,
+                table.as_str()
+            ));
+        }
+        let registered = match kind {
+            "parquet" => {
+                self.ctx
+                    .register_parquet(reference, full.as_ref(), ParquetReadOptions::default())
+                    .await
+            }
+            _ => {
+                let delimiter = source
+                    .delimiter
+                    .as_ref()
+                    .and_then(|d| d.as_bytes().first().copied())
+                    .unwrap_or(b',');
+                let has_header = source.has_header.as_ref().map(|h| **h).unwrap_or(true);
+                let options = CsvReadOptions::new()
+                    .has_header(has_header)
+                    .delimiter(delimiter)
+                    .file_extension("");
+                self.ctx.register_csv(reference, full.as_ref(), options).await
+            }
+        };
+        registered.map_err(|e| format!("source `{}` table `{}`: {e}", *source.name, table.as_str()))
+    }
+
+    /// A database source's settings; `None` after reporting what is missing or wrong.
+    fn database_settings(&mut self, file: usize, source: &SourceSpec, kind: DatabaseKind) -> Option<DatabaseSettings> {
+        let before = self.diagnostics.len();
+        let name = &source.name;
+        let networked = kind != DatabaseKind::Sqlite;
+        let (wrong, missing) = if networked {
+            (source.location.as_ref().map(|l| (l.span(), "location")), "host")
+        } else {
+            (
+                [
+                    (&source.host, "host"),
+                    (&source.port, "port"),
+                    (&source.database, "database"),
+                    (&source.user, "user"),
+                ]
+                .into_iter()
+                .find_map(|(field, label)| field.as_ref().map(|f| (f.span(), label))),
+                "location",
+            )
+        };
+        if let Some((span, field)) = wrong {
+            self.error(
+                span,
+                format!("a {} source takes no `{field}`; it needs `{missing}`", *source.kind),
+            );
+        }
+        let mut text = |field: &Option<Spanned<String>>, label: &str, default: Option<&str>| -> String {
+            match field {
+                Some(_) => self.expand(field.as_ref(), label, name).unwrap_or_default(),
+                None => match default {
+                    Some(d) => d.to_string(),
+                    None if networked => {
+                        self.error(name.span(), format!("source `{}` needs `{label}`", **name));
+                        String::new()
+                    }
+                    None => String::new(),
+                },
+            }
+        };
+        let host = text(&source.host, "host", Some("localhost"));
+        let default_port = if kind == DatabaseKind::MySql { "3306" } else { "5432" };
+        let port = text(&source.port, "port", Some(default_port));
+        let database = text(&source.database, "database", None);
+        let user = text(&source.user, "user", None);
+        let path = if networked {
+            PathBuf::new()
+        } else {
+            let location = self
+                .expand(source.location.as_ref(), "location", name)
+                .unwrap_or_default();
+            self.files[file].base_dir.join(location)
+        };
+        let port = match port.parse::<u16>() {
+            Ok(port) => port,
+            Err(_) => {
+                let span = source.port.as_ref().map_or(name.span(), |p| p.span());
+                self.error(span, format!("`{port}` is not a port number"));
+                0
+            }
+        };
+        let password = match &source.password_env {
+            Some(var) => match std::env::var(var.as_str()) {
+                Ok(password) => Some(password),
+                Err(_) => {
+                    self.error(var.span(), format!("environment variable {} is not set", **var));
+                    None
+                }
+            },
+            None => None,
+        };
+        let tls = source.tls.as_ref().map_or("prefer".to_string(), |t| t.to_string());
+        if !matches!(tls.as_str(), "disable" | "prefer" | "require" | "verify-full") {
+            let span = source.tls.as_ref().map_or(name.span(), |t| t.span());
+            self.error(
+                span,
+                format!("`tls: {tls}`: use disable, prefer, require or verify-full"),
+            );
+        }
+        let seconds = |value: &Option<Spanned<u64>>, default: u64| {
+            std::time::Duration::from_secs(value.as_ref().map_or(default, |v| **v).max(1))
+        };
+        (self.diagnostics.len() == before).then(|| DatabaseSettings {
+            name: name.to_string(),
+            kind,
+            host,
+            port,
+            database,
+            user,
+            password,
+            tls,
+            pool_size: source.pool_size.as_ref().map_or(8, |p| **p).max(1),
+            path,
+            connect_timeout: seconds(&source.connect_timeout_secs, 5),
+            query_timeout: seconds(&source.query_timeout_secs, 60),
+        })
+    }
+
+    /// A source field with `${data_dir}`, `${ENV_VAR}` and `${ENV_VAR:-default}` expanded; `None` after reporting
+    /// that it is missing or names an unset variable.
+    fn expand(&mut self, field: Option<&Spanned<String>>, label: &str, source: &Spanned<String>) -> Option<String> {
+        let Some(field) = field else {
+            self.error(source.span(), format!("source `{}` needs `{label}`", **source));
+            return None;
+        };
+        let mut out = String::new();
+        let mut rest = field.as_str();
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let Some(end) = rest[start..].find('}') else {
+                self.error(field.span(), format!("unclosed `${{` in `{}`", field.as_str()));
+                return None;
+            };
+            let reference = &rest[start + 2..start + end];
+            let (var, default) = match reference.split_once(":-") {
+                Some((var, default)) => (var, Some(default)),
+                None => (reference, None),
+            };
+            if var == "data_dir" {
+                out.push_str(&self.data_dir.to_string_lossy());
+            } else {
+                match (std::env::var(var), default) {
+                    (Ok(value), _) => out.push_str(&value),
+                    (Err(_), Some(default)) => out.push_str(default),
+                    (Err(_), None) => {
+                        self.error(
+                            field.span(),
+                            format!("environment variable {var} is not set (or write `${{{var}:-default}}`)"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            rest = &rest[start + end + 1..];
+        }
+        out.push_str(rest);
+        Some(out)
     }
 
     async fn bind_model(&mut self, spec: &ModelSpec) -> Option<Model> {
@@ -228,6 +440,7 @@ impl Loader<'_> {
                     .await
                 {
                     Ok(frame) => frame.into_unoptimized_plan(),
+                    Err(_) if self.broken_tables.contains(&(source.to_string(), table.to_string())) => return None,
                     Err(_) => {
                         let known = self
                             .ctx

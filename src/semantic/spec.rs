@@ -17,21 +17,43 @@ pub struct ModelFile {
     pub views: Vec<ViewSpec>,
 }
 
-/// Where data lives: a kind (parquet, csv) and a location its tables are relative to.
+/// Where data lives: files (parquet, csv) under a location, or a database (postgres, mysql, sqlite) whose tables are
+/// read where they are, with the work pushed down to it as SQL.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
     pub name: Spanned<String>,
+    /// parquet, csv, postgres, mysql or sqlite.
     pub kind: Spanned<String>,
-    /// A directory (relative paths are relative to the YAML file); `${data_dir}` expands to the configured data dir.
-    pub location: Spanned<String>,
-    /// Table name → file or glob under `location`.
+    /// Where models find this source's tables, as `<namespace>.<table>` (default: the source's name). Sources may
+    /// share a namespace, so a table can move to another database without touching the models that read it.
+    pub namespace: Option<Spanned<String>>,
+    /// Files: the directory tables are relative to; sqlite: the database file. Relative paths are relative to the YAML
+    /// file; `${data_dir}` expands to the configured data dir.
+    pub location: Option<Spanned<String>>,
+    /// Table name → file or glob under `location` (files), or the table's name in the database, optionally
+    /// schema-qualified (`public.customer`).
     #[serde(default)]
     pub tables: HashMap<Spanned<String>, Spanned<String>>,
     /// CSV only: whether the first line is a header (default true).
     pub has_header: Option<Spanned<bool>>,
     /// CSV only: the field delimiter (default `,`).
     pub delimiter: Option<Spanned<String>>,
+    /// Databases over the network: where to connect. Any of these may say `${ENV_VAR}` or `${ENV_VAR:-default}`.
+    pub host: Option<Spanned<String>>,
+    pub port: Option<Spanned<String>>,
+    pub database: Option<Spanned<String>>,
+    pub user: Option<Spanned<String>>,
+    /// The environment variable holding the database password (none: the server's trust or peer rules apply).
+    pub password_env: Option<Spanned<String>>,
+    /// disable, prefer (the default) or require; postgres also verify-full.
+    pub tls: Option<Spanned<String>>,
+    /// Connections kept open to the database (default 8).
+    pub pool_size: Option<Spanned<u32>>,
+    /// How long to wait for the database to accept a connection before calling it unreachable (default 5).
+    pub connect_timeout_secs: Option<Spanned<u64>>,
+    /// How long one query may run in the database (default 60).
+    pub query_timeout_secs: Option<Spanned<u64>>,
 }
 
 /// A business entity bound to one source table or to a SQL select over sources.

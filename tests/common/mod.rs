@@ -32,32 +32,42 @@ static GATEWAY: OnceLock<Gateway> = OnceLock::new();
 /// The gateway's address; it is started once per test binary on its own runtime thread.
 fn gateway() -> &'static Gateway {
     GATEWAY.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let mut config = Config::demo(data_dir(), TEST_SCALE);
-                config.pg_addr = "127.0.0.1:0".parse().unwrap();
-                config.flight_addr = "127.0.0.1:0".parse().unwrap();
-                // A second user, for what must differ between users (the result cache).
-                config.users.add("auditor", "auditor");
-                let app = Application::build(config).await.expect("gateway starts");
-                let tpch_dir = semgate::demo::ensure_tpch(&data_dir(), TEST_SCALE).await.unwrap();
-                tx.send((app.pg_addr(), app.flight_addr(), tpch_dir)).unwrap();
-                app.run_until_stopped(std::future::pending()).await.unwrap();
-            });
-        });
-        let (addr, flight_addr, tpch_dir) = rx.recv().expect("gateway started");
+        let mut config = Config::demo(data_dir(), TEST_SCALE);
+        // A second user, for what must differ between users (the result cache).
+        config.users.add("auditor", "auditor");
+        let (addr, flight_addr) = spawn_gateway(config);
+        let tpch_dir = demo_dir();
         Gateway {
             addr,
             flight_addr,
             tpch_dir,
         }
     })
+}
+
+/// The demo's Parquet directory at the test scale (where the gateway generated it).
+pub fn demo_dir() -> PathBuf {
+    data_dir().join(format!("tpch-sf{TEST_SCALE}"))
+}
+
+/// Start a gateway for `config` on ports chosen by the system, on its own runtime thread; its PG and Flight addresses.
+pub fn spawn_gateway(mut config: Config) -> (SocketAddr, SocketAddr) {
+    config.pg_addr = "127.0.0.1:0".parse().unwrap();
+    config.flight_addr = "127.0.0.1:0".parse().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let app = Application::build(config).await.expect("gateway starts");
+            tx.send((app.pg_addr(), app.flight_addr())).unwrap();
+            app.run_until_stopped(std::future::pending()).await.unwrap();
+        });
+    });
+    rx.recv().expect("gateway started")
 }
 
 pub fn addr() -> SocketAddr {

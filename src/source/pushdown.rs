@@ -1,0 +1,339 @@
+//! Which parts of a plan run inside a database: the largest sub-plans whose tables all live in one source and whose
+//! operators and functions that database has, handed over whole — datafusion-federation turns each into one SQL
+//! statement in the source's dialect. Runs after DataFusion's own rules, so filters and limits have already moved
+//! down to the scans, also below joins between sources.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{NullEquality, ScalarValue};
+use datafusion::error::Result;
+use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::{
+    Distinct, Expr, Extension, JoinType, LogicalPlan, LogicalPlanBuilder, Operator, Projection, SubqueryAlias,
+    TableScan, TableScanBuilder,
+};
+use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
+use datafusion_federation::sql::{SQLFederationPlanner, SQLFederationProvider, SQLTableSource};
+use datafusion_federation::{FederatedPlanNode, get_table_source};
+
+use super::DatabaseKind;
+
+#[derive(Debug, Default)]
+pub struct PushDownToSources;
+
+impl OptimizerRule for PushDownToSources {
+    fn name(&self) -> &str {
+        "push_down_to_sources"
+    }
+
+    fn supports_rewrite(&self) -> bool {
+        true
+    }
+
+    fn rewrite(&self, plan: LogicalPlan, _config: &dyn OptimizerConfig) -> Result<Transformed<LogicalPlan>> {
+        if !reads_a_database(&plan)? {
+            return Ok(Transformed::no(plan));
+        }
+        let (plan, place) = place(plan)?;
+        Ok(Transformed::yes(match place {
+            Place::Source(source) => hand_over(plan, &source)?,
+            _ => plan,
+        }))
+    }
+}
+
+/// Where a sub-plan can run.
+#[derive(Clone)]
+enum Place {
+    /// It reads no table (VALUES, an empty relation): wherever its parent runs.
+    Anywhere,
+    /// Here, in DataFusion.
+    Here,
+    /// Wholly inside this database.
+    Source(Arc<SQLFederationProvider>),
+}
+
+fn reads_a_database(plan: &LogicalPlan) -> Result<bool> {
+    let mut found = false;
+    plan.apply_with_subqueries(|node| {
+        if let LogicalPlan::TableScan(scan) = node
+            && get_table_source(&scan.source)?.is_some()
+        {
+            found = true;
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(found)
+}
+
+/// Place `plan` bottom-up; children that can run in a database while their parent cannot are handed over here.
+fn place(plan: LogicalPlan) -> Result<(LogicalPlan, Place)> {
+    match &plan {
+        LogicalPlan::TableScan(scan) => {
+            let source = get_table_source(&scan.source)?.and_then(|source| {
+                (source.as_ref() as &dyn std::any::Any)
+                    .downcast_ref::<SQLTableSource>()
+                    .map(|sql| sql.provider.clone())
+            });
+            let Some(source) = source else {
+                return Ok((plan, Place::Here));
+            };
+            let LogicalPlan::TableScan(scan) = plan else {
+                unreachable!()
+            };
+            return Ok(match keep_filters_it_can_run(scan, &source)? {
+                Transformed {
+                    data,
+                    transformed: false,
+                    ..
+                } => (data, Place::Source(source)),
+                // The scan went down with the filters the database can run; the others run here, above it.
+                Transformed { data, .. } => (data, Place::Here),
+            });
+        }
+        LogicalPlan::Extension(_) => return Ok((plan, Place::Here)),
+        _ => {}
+    }
+    let mut places = Vec::new();
+    let plan = plan
+        .map_children(|child| {
+            let (child, place) = place(child)?;
+            places.push(place);
+            Ok(Transformed::yes(child))
+        })?
+        .data;
+    let mut common = Place::Anywhere;
+    for child in &places {
+        common = match (common, child) {
+            (Place::Anywhere, other) => other.clone(),
+            (Place::Source(a), Place::Source(b)) if same_source(&a, b) => Place::Source(a),
+            (mine, Place::Anywhere) => mine,
+            _ => Place::Here,
+        };
+    }
+    match common {
+        Place::Source(source) if runs_in(&plan, kind_of(&source)) => return Ok((plan, Place::Source(source))),
+        Place::Anywhere if !places.is_empty() => return Ok((plan, Place::Anywhere)),
+        _ => {}
+    }
+    let mut places = places.into_iter();
+    let plan = plan
+        .map_children(|child| match places.next() {
+            Some(Place::Source(source)) => Ok(Transformed::yes(hand_over(child, &source)?)),
+            _ => Ok(Transformed::no(child)),
+        })?
+        .data;
+    Ok((plan, Place::Here))
+}
+
+/// DataFusion gives a scan every filter its provider accepts, and the providers accept what they can print, not what
+/// the database computes alike (a date compared in SQLite). Filters the database cannot run move out of the scan into
+/// a filter above it (with the columns they read, then the scan's own columns again), and a limit with them.
+fn keep_filters_it_can_run(mut scan: TableScan, source: &SQLFederationProvider) -> Result<Transformed<LogicalPlan>> {
+    let kind = kind_of(source);
+    let (runnable, rest): (Vec<Expr>, Vec<Expr>) = std::mem::take(&mut scan.filters)
+        .into_iter()
+        .partition(|f| kind.is_some_and(|kind| expression_runs_in(f, kind)));
+    let Some(predicate) = conjunction(rest) else {
+        scan.filters = runnable;
+        return Ok(Transformed::no(LogicalPlan::TableScan(scan)));
+    };
+    let output: Vec<Expr> = scan.projected_schema.columns().into_iter().map(Expr::Column).collect();
+    let mut projection = scan.projection.clone();
+    if let Some(projection) = projection.as_mut() {
+        let schema = scan.source.schema();
+        for column in predicate.column_refs() {
+            if let Ok(index) = schema.index_of(&column.name)
+                && !projection.contains(&index)
+            {
+                projection.push(index);
+            }
+        }
+    }
+    let narrower = TableScanBuilder::new(scan.table_name.clone(), scan.source.clone())
+        .with_projection(projection)
+        .with_filters(runnable)
+        .with_statistics_requests(scan.statistics_requests.clone())
+        .build()?;
+    let filtered = LogicalPlanBuilder::from(hand_over(LogicalPlan::TableScan(narrower), source)?)
+        .filter(predicate)?
+        .limit(0, scan.fetch)?
+        .project(output)?
+        .build()?;
+    Ok(Transformed::yes(filtered))
+}
+
+fn same_source(a: &SQLFederationProvider, b: &SQLFederationProvider) -> bool {
+    a.executor.compute_context() == b.executor.compute_context()
+}
+
+fn kind_of(source: &SQLFederationProvider) -> Option<DatabaseKind> {
+    super::kind_of_context(source.executor.compute_context()?.as_str())
+}
+
+/// `plan`, to be run by the database as one statement.
+fn hand_over(plan: LogicalPlan, source: &SQLFederationProvider) -> Result<LogicalPlan> {
+    // DataFusion's unparser keeps only the inner name of an alias of an alias (the semantic layer aliases each model,
+    // then each join path); the outer one is the only one visible above, so it is the one to keep.
+    let plan = plan
+        .transform_up(|node| match node {
+            LogicalPlan::SubqueryAlias(outer) => match outer.input.as_ref() {
+                LogicalPlan::SubqueryAlias(inner) => Ok(Transformed::yes(LogicalPlan::SubqueryAlias(
+                    SubqueryAlias::try_new(inner.input.clone(), outer.alias)?,
+                ))),
+                _ => Ok(Transformed::no(LogicalPlan::SubqueryAlias(outer))),
+            },
+            other => Ok(Transformed::no(other)),
+        })?
+        .data;
+    // A projection on top names every column, so the statement's select list matches the plan's schema.
+    let plan = match plan {
+        LogicalPlan::Projection(_) => plan,
+        other => {
+            let columns = other.schema().columns().into_iter().map(Expr::Column).collect();
+            LogicalPlan::Projection(Projection::try_new(columns, Arc::new(other))?)
+        }
+    };
+    let planner = Arc::new(SQLFederationPlanner::new(source.executor.clone()));
+    Ok(LogicalPlan::Extension(Extension {
+        node: Arc::new(FederatedPlanNode::new(plan, planner)),
+    }))
+}
+
+/// Whether the database can run this operator with its expressions, with the same results.
+fn runs_in(plan: &LogicalPlan, kind: Option<DatabaseKind>) -> bool {
+    let Some(kind) = kind else { return false };
+    let operator = match plan {
+        // The unparser drops an alias's qualifier (`AS customers.nation`, how a compiled view keeps its columns'
+        // names), so what reads it above could not find it in SQL; such a projection runs here, over the
+        // database's already small answer.
+        LogicalPlan::Projection(projection) => !projection
+            .expr
+            .iter()
+            .any(|e| matches!(e, Expr::Alias(alias) if alias.relation.is_some())),
+        LogicalPlan::Filter(_)
+        | LogicalPlan::Aggregate(_)
+        | LogicalPlan::Limit(_)
+        | LogicalPlan::SubqueryAlias(_)
+        | LogicalPlan::Distinct(Distinct::All(_)) => true,
+        // MySQL cannot say NULLS FIRST / LAST, and its default differs.
+        LogicalPlan::Sort(_) => kind != DatabaseKind::MySql,
+        LogicalPlan::Join(join) => {
+            matches!(
+                join.join_type,
+                JoinType::Inner | JoinType::Left | JoinType::Right | JoinType::Full
+            ) && join.null_equality == NullEquality::NullEqualsNothing
+        }
+        _ => false,
+    };
+    operator && plan.expressions().iter().all(|e| expression_runs_in(e, kind))
+}
+
+fn expression_runs_in(expr: &Expr, kind: DatabaseKind) -> bool {
+    let mut ok = true;
+    let _ = expr.apply(|e| {
+        ok = match e {
+            Expr::Column(_)
+            | Expr::Alias(_)
+            | Expr::Not(_)
+            | Expr::IsNull(_)
+            | Expr::IsNotNull(_)
+            | Expr::Negative(_)
+            | Expr::Between(_)
+            | Expr::Case(_)
+            | Expr::InList(_) => true,
+            Expr::IsTrue(_) | Expr::IsFalse(_) | Expr::IsNotTrue(_) | Expr::IsNotFalse(_) => {
+                kind == DatabaseKind::Postgres
+            }
+            Expr::Literal(value, _) => literal_runs_in(value, kind),
+            Expr::BinaryExpr(binary) => operator_runs_in(binary.op, kind),
+            Expr::Like(like) => !like.case_insensitive || kind == DatabaseKind::Postgres,
+            Expr::Cast(cast) => type_runs_in(cast.field.data_type(), kind),
+            Expr::ScalarFunction(function) => function_runs_in(function.name(), kind),
+            Expr::AggregateFunction(aggregate) => {
+                // Not avg: databases answer it at their own precision (PostgreSQL's numeric has 16 decimals where
+                // DataFusion keeps 6), which does not fit DataFusion's result type.
+                matches!(aggregate.func.name(), "sum" | "count" | "min" | "max")
+                    && aggregate.params.order_by.is_empty()
+                    && (aggregate.params.filter.is_none() || kind != DatabaseKind::MySql)
+            }
+            _ => false,
+        };
+        Ok(if ok {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    });
+    ok
+}
+
+fn literal_runs_in(value: &ScalarValue, kind: DatabaseKind) -> bool {
+    type_runs_in(&value.data_type(), kind)
+}
+
+/// SQLite has no date, time or decimal types: such values would compare as text or floats there.
+fn type_runs_in(data_type: &DataType, kind: DatabaseKind) -> bool {
+    match data_type {
+        DataType::Null
+        | DataType::Boolean
+        | DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Utf8
+        | DataType::Utf8View
+        | DataType::LargeUtf8 => true,
+        DataType::Date32 | DataType::Timestamp(_, None) | DataType::Decimal128(_, _) => kind != DatabaseKind::Sqlite,
+        _ => false,
+    }
+}
+
+fn operator_runs_in(op: Operator, kind: DatabaseKind) -> bool {
+    use Operator::*;
+    match op {
+        Eq | NotEq | Lt | LtEq | Gt | GtEq | Plus | Minus | Multiply | Modulo | And | Or => true,
+        // MySQL's `/` gives decimals where DataFusion truncates integers; its `||` is OR.
+        Divide => kind != DatabaseKind::MySql,
+        StringConcat => kind != DatabaseKind::MySql,
+        IsDistinctFrom | IsNotDistinctFrom | RegexMatch | RegexIMatch | RegexNotMatch | RegexNotIMatch => {
+            kind == DatabaseKind::Postgres
+        }
+        _ => false,
+    }
+}
+
+/// Functions that exist under the same name, with the same meaning, in the database.
+fn function_runs_in(name: &str, kind: DatabaseKind) -> bool {
+    const EVERYWHERE: &[&str] = &["abs", "coalesce", "nullif", "lower", "upper", "substr"];
+    const POSTGRES: &[&str] = &[
+        "date_trunc",
+        "date_part",
+        "btrim",
+        "ltrim",
+        "rtrim",
+        "concat",
+        "starts_with",
+        "left",
+        "right",
+        "replace",
+        "floor",
+        "ceil",
+        "sqrt",
+    ];
+    const MYSQL: &[&str] = &["concat", "floor", "ceil", "replace", "left", "right"];
+    EVERYWHERE.contains(&name)
+        || match kind {
+            DatabaseKind::Postgres => POSTGRES.contains(&name),
+            DatabaseKind::MySql => MYSQL.contains(&name),
+            DatabaseKind::Sqlite => false,
+        }
+}

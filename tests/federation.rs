@@ -1,0 +1,256 @@
+//! Federation over real databases: `examples/federated/setup.sh` splits the demo's tables across a throwaway
+//! PostgreSQL (customer, nation, region), MariaDB (part, supplier), a SQLite file (orders) and Parquet (lineitem).
+//! The federated gateway must answer like the embedded demo; pushdown is read from the databases' own statement logs;
+//! a stopped database fails only the queries that need it (SQLSTATE class 08, naming the source) and serves again
+//! once it is back, without a restart.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use semgate::Config;
+use tokio_postgres::{Client, NoTls};
+
+/// Semantic queries over every source and every join between them, checked against the embedded demo.
+const QUERIES: &[&str] = &[
+    // lineitem (Parquet) → orders (SQLite) → customer, nation, region (PostgreSQL)
+    "SELECT region, revenue, order_count FROM sales ORDER BY region",
+    "SELECT nation, SUM(revenue) AS revenue, MEASURE(customer_count) AS customers FROM sales \
+     WHERE region = 'EUROPE' GROUP BY nation ORDER BY nation",
+    // part (MariaDB)
+    "SELECT brand, quantity, line_items FROM sales WHERE brand IN ('Brand#12', 'Brand#45') ORDER BY brand",
+    "SELECT part_type, avg_discount FROM sales ORDER BY avg_discount DESC, part_type LIMIT 5",
+    // dates in SQLite
+    "SELECT CAST(date_trunc('month', order_date) AS DATE) AS month, order_count, avg_order_value FROM sales \
+     WHERE order_date >= DATE '1996-01-01' AND order_date < DATE '1997-01-01' ORDER BY month",
+    "SELECT order_status, order_priority, gross_sales FROM sales WHERE order_date < DATE '1993-06-01' \
+     ORDER BY order_status, order_priority",
+    // Parquet alone
+    "SELECT ship_mode, return_flag, revenue, returned_revenue FROM sales ORDER BY ship_mode, return_flag",
+    // PostgreSQL alone
+    "SELECT region, nation, customer_count, total_account_balance FROM customers ORDER BY region, nation",
+    "SELECT market_segment, avg_account_balance FROM customers WHERE nation LIKE 'A%' ORDER BY market_segment",
+    // BI-style wrapping
+    "SELECT t.region, SUM(t.revenue) FROM (SELECT region, market_segment, revenue FROM sales) t \
+     GROUP BY t.region HAVING SUM(t.revenue) > 0 ORDER BY 1",
+    "SELECT COUNT(*) FROM (SELECT DISTINCT nation FROM customers) n",
+];
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The databases of examples/federated, set up by its own script; stopped when dropped.
+struct Databases {
+    state: PathBuf,
+    pg_port: u16,
+    mysql_port: u16,
+}
+
+impl Databases {
+    fn setup() -> Self {
+        let state = common::data_dir().join(format!("federated-{}", std::process::id()));
+        let databases = Self {
+            state,
+            pg_port: free_port(),
+            mysql_port: free_port(),
+        };
+        databases.script(&[]);
+        databases
+    }
+
+    fn script(&self, args: &[&str]) {
+        let status = Command::new(repo().join("examples/federated/setup.sh"))
+            .args(args)
+            .arg(&self.state)
+            .env("FEDERATED_PG_PORT", self.pg_port.to_string())
+            .env("FEDERATED_MYSQL_PORT", self.mysql_port.to_string())
+            .env("FEDERATED_SCALE", common::TEST_SCALE.to_string())
+            .env("SEMGATE", env!("CARGO_BIN_EXE_semgate"))
+            .status()
+            .expect("setup.sh runs");
+        assert!(status.success(), "examples/federated/setup.sh {args:?} failed");
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--", "pg_ctl", "-D"]);
+        command
+            .arg(self.state.join("postgres"))
+            .args(["-w", "-m", "fast", action]);
+        if action == "start" {
+            command
+                .arg("-l")
+                .arg(self.state.join("postgres.log"))
+                .arg("-o")
+                .arg(format!(
+                    "-p {} -k {} -c listen_addresses=127.0.0.1 -c log_statement=all",
+                    self.pg_port,
+                    self.state.join("postgres-socket").display()
+                ));
+        }
+        let status = command.status().expect("pg_ctl runs");
+        assert!(status.success(), "pg_ctl {action}");
+    }
+
+    fn postgres_log(&self) -> String {
+        std::fs::read_to_string(self.state.join("postgres.log")).unwrap_or_default()
+    }
+
+    fn mariadb_log(&self) -> String {
+        std::fs::read_to_string(self.state.join("mariadb-queries.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Databases {
+    fn drop(&mut self) {
+        self.script(&["--stop"]);
+        let _ = std::fs::remove_dir_all(&self.state);
+    }
+}
+
+async fn connect(addr: std::net::SocketAddr) -> Client {
+    let url = format!("postgres://analyst:analyst@{}:{}/semgate", addr.ip(), addr.port());
+    let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// The SQL statements a database logged after `before` (its log's length then).
+fn logged_since(log: &str, before: usize) -> &str {
+    log.get(before..).unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outages() {
+    let demo = common::connect().await;
+    let databases = Databases::setup();
+    // SAFETY: set before the gateway reads its model, while no other thread of this test binary reads the environment.
+    unsafe {
+        std::env::set_var("FEDERATED_PG_PORT", databases.pg_port.to_string());
+        std::env::set_var("FEDERATED_MYSQL_PORT", databases.mysql_port.to_string());
+    }
+    let mut config = Config::from_file(&repo().join("examples/federated/semgate.yml")).expect("example config loads");
+    config.data_dir = databases.state.clone();
+    let (addr, _) = common::spawn_gateway(config);
+    let client = connect(addr).await;
+    // Every query reaches the sources (the cache would answer repeats from memory).
+    client.simple_query("SET semgate.cache = off").await.unwrap();
+
+    // 1. Same answers as the embedded demo over Parquet.
+    for sql in QUERIES {
+        let expected = common::rows(&demo, sql).await;
+        let actual = common::rows(&client, sql).await;
+        assert!(!expected.is_empty(), "{sql}: the demo returned no rows");
+        common::assert_same(sql, &actual, &expected);
+    }
+
+    // 2. Pushdown, as PostgreSQL itself logged it: a view wholly in PostgreSQL runs there, filter and grouping included.
+    let before = databases.postgres_log().len();
+    let sql = "SELECT nation, customer_count FROM customers WHERE region = 'EUROPE' ORDER BY nation";
+    let rows = common::rows(&client, sql).await;
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    let log = databases.postgres_log();
+    let statement = logged_since(&log, before)
+        .lines()
+        .find(|line| (line.contains("statement:") || line.contains("execute")) && line.contains("EUROPE"))
+        .unwrap_or_else(|| panic!("PostgreSQL never saw the filter:\n{}", logged_since(&log, before)))
+        .to_string();
+    assert!(statement.contains("WHERE"), "{statement}");
+    assert!(statement.contains("GROUP BY"), "{statement}");
+    assert!(statement.contains("count("), "{statement}");
+    // A filter over a join across sources still reaches the database that can apply it.
+    let before = databases.mariadb_log().len();
+    let sql = "SELECT brand, revenue FROM sales WHERE brand = 'Brand#23'";
+    common::rows(&client, sql).await;
+    let log = databases.mariadb_log();
+    assert!(
+        logged_since(&log, before).contains("Brand#23"),
+        "MariaDB never saw the brand filter:\n{}",
+        logged_since(&log, before)
+    );
+    // EXPLAIN names the source and the SQL it gets.
+    let explain = common::rows(&client, &format!("EXPLAIN {sql}")).await;
+    let text = format!("{explain:?}");
+    assert!(text.contains("name=procurement"), "{text}");
+    assert!(text.contains("Brand#23"), "{text}");
+
+    // 3. PostgreSQL goes down: queries that need it fail clearly, the others keep working.
+    databases.pg_ctl("stop");
+    let started = Instant::now();
+    let error = client
+        .simple_query("SELECT market_segment, customer_count FROM customers")
+        .await
+        .expect_err("customers live in the stopped PostgreSQL");
+    let db = error.as_db_error().expect("a server error");
+    assert!(db.code().code().starts_with("08"), "{db:?}");
+    assert!(db.message().contains("`crm`"), "{}", db.message());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    let parquet_only = common::rows(&client, "SELECT ship_mode, revenue FROM sales ORDER BY ship_mode").await;
+    assert_eq!(parquet_only.len(), 7);
+    let mariadb_only = common::rows(&client, "SELECT brand FROM sales GROUP BY brand").await;
+    assert_eq!(mariadb_only.len(), 25);
+
+    // 4. It comes back: the same connection works again, no restart.
+    databases.pg_ctl("start");
+    let sql = "SELECT market_segment, customer_count FROM customers ORDER BY market_segment";
+    let expected = common::rows(&demo, sql).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match client.simple_query(sql).await {
+            Ok(messages) => {
+                common::assert_same(sql, &common::message_rows(messages), &expected);
+                break;
+            }
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("not back yet: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => panic!("PostgreSQL is back but the source is not: {e}"),
+        }
+    }
+    drop(databases);
+}
+
+#[test]
+fn a_database_source_that_cannot_connect_is_reported_with_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.path().join("model.yml"),
+        format!(
+            "sources:\n  - name: warehouse\n    kind: postgres\n    host: 127.0.0.1\n    port: {port}\n    database: x\n    user: x\n    connect_timeout_secs: 1\n    tables:\n      t: t\n"
+        ),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_semgate"))
+        .args(["check", "--config"])
+        .arg(write_config(dir.path()))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success());
+    assert!(stdout.contains("model.yml:2:"), "{stdout}");
+    assert!(stdout.contains("source `warehouse`"), "{stdout}");
+    assert!(stdout.contains("unreachable"), "{stdout}");
+}
+
+fn write_config(dir: &Path) -> PathBuf {
+    let path = dir.join("semgate.yml");
+    std::fs::write(&path, "semantic: [model.yml]\n").unwrap();
+    path
+}
