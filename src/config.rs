@@ -104,6 +104,8 @@ impl Users {
 /// A resolved configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file this configuration was read from (none for the demo); a model reload reads its model files again.
+    pub path: Option<PathBuf>,
     pub pg_addr: SocketAddr,
     pub flight_addr: SocketAddr,
     pub database: String,
@@ -124,6 +126,7 @@ impl Config {
     /// The embedded demo: TPC-H at `scale`, the demo model, user `analyst` / `analyst`.
     pub fn demo(data_dir: impl Into<PathBuf>, scale: f64) -> Self {
         Self {
+            path: None,
             pg_addr: DEFAULT_PG_ADDR.parse().expect("valid default"),
             flight_addr: DEFAULT_FLIGHT_ADDR.parse().expect("valid default"),
             database: DEFAULT_DATABASE.into(),
@@ -230,6 +233,7 @@ impl Config {
             return Err(ConfigError::Other(format!("{shown}: `semantic` names no model files")));
         }
         Ok(Self {
+            path: Some(path.to_path_buf()),
             pg_addr: address(&file.pg_addr, DEFAULT_PG_ADDR)?,
             flight_addr: address(&file.flight_addr, DEFAULT_FLIGHT_ADDR)?,
             database: file.database.unwrap_or_else(|| DEFAULT_DATABASE.into()),

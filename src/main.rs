@@ -120,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let app = Application::build(config).await?;
             let shutdown = shutdown_signal()?;
+            reload_on_hangup(app.reloader())?;
             let (addr, flight) = (app.pg_addr(), app.flight_addr());
             tracing::info!(%addr, %flight, "PostgreSQL wire and Flight SQL listening");
             eprintln!(
@@ -178,6 +179,21 @@ fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
             _ = terminate.recv() => {}
         }
     })
+}
+
+/// SIGHUP reloads the model files (as `systemctl reload` sends it); a model with errors is reported and the running
+/// one kept.
+fn reload_on_hangup(reloader: semgate::server::Reloader) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            if let Err(e) = reloader.reload().await {
+                tracing::error!("model reload failed; still serving the previous model: {e}");
+            }
+        }
+    });
+    Ok(())
 }
 
 fn load_config(path: Option<&std::path::Path>, data_dir: Option<PathBuf>, demo_scale: f64) -> anyhow::Result<Config> {

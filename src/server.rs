@@ -11,13 +11,16 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
+use arc_swap::ArcSwap;
+
+use crate::config::{Config, ConfigError};
 use crate::demo::{self, DemoError};
 use crate::engine::Engine;
 use crate::nl::Asker;
 use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
 use crate::semantic::{self, Diagnostics};
+use crate::session::{Backend, CurrentBackend};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -31,6 +34,63 @@ pub enum StartError {
     Engine(#[from] datafusion::error::DataFusionError),
     #[error("cannot set up ASK: {0}")]
     Ask(#[from] crate::nl::NlError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// The model's engine and ASK resolver, loaded from `config` (the demo's data generated first if needed).
+async fn serve_model(config: &Config) -> Result<Backend, StartError> {
+    let started = Instant::now();
+    let data_dir = match config.demo_scale {
+        Some(scale) => demo::ensure_tpch(&config.data_dir, scale).await?,
+        None => config.data_dir.clone(),
+    };
+    let model = semantic::load(&config.model, &data_dir).await?;
+    tracing::info!(
+        views = model.views.len(),
+        version = model.version,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "semantic model loaded"
+    );
+    let engine = Arc::new(Engine::new(
+        &model,
+        &config.database,
+        config.users.names().map(String::from).collect(),
+        config.cache.clone(),
+    )?);
+    let asker = Arc::new(Asker::new(
+        Arc::new(model),
+        engine.session_context("semgate"),
+        config.llm.clone(),
+    )?);
+    Ok(Backend { engine, asker })
+}
+
+/// Reloads the model files named by the configuration file: checks them, then swaps in a new engine with an empty
+/// result cache (so no answer of the old model is served again) for every session that starts afterwards. A model
+/// with errors leaves the running one in place. Addresses, users and data_dir keep their values until a restart.
+#[derive(Clone)]
+pub struct Reloader {
+    /// The configuration the gateway started with.
+    config: Arc<Config>,
+    /// What new sessions run on.
+    backend: CurrentBackend,
+    /// One reload at a time, so two signals cannot swap in an older model last.
+    reloading: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Reloader {
+    /// Reload now.
+    pub async fn reload(&self) -> Result<(), StartError> {
+        let _one_at_a_time = self.reloading.lock().await;
+        let mut config = (*self.config).clone();
+        if let Some(path) = &self.config.path {
+            config.model = Config::from_file(path)?.model;
+        }
+        self.backend.store(Arc::new(serve_model(&config).await?));
+        tracing::info!("model reloaded: new sessions use it; answers cached under the old one are dropped");
+        Ok(())
+    }
 }
 
 pub struct Application {
@@ -42,6 +102,8 @@ pub struct Application {
     flight_listener: TcpListener,
     /// The Flight SQL service, over the same engine and users as the PostgreSQL front end.
     flight: FlightFrontend,
+    /// Swaps in a new model; handed out by [`Application::reloader`] (SIGHUP in `main`, tests directly).
+    reloader: Reloader,
     /// Bounds concurrent connections; a connection waits for a permit rather than overloading the engine.
     connection_limit: Arc<Semaphore>,
     /// In-flight work may finish within this time after a shutdown signal.
@@ -53,28 +115,7 @@ pub struct Application {
 impl Application {
     /// Load the model (generating the demo's data first if needed), build the engine and bind the listeners.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let started = Instant::now();
-        let data_dir = match config.demo_scale {
-            Some(scale) => demo::ensure_tpch(&config.data_dir, scale).await?,
-            None => config.data_dir.clone(),
-        };
-        let model = semantic::load(&config.model, &data_dir).await?;
-        tracing::info!(
-            views = model.views.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "semantic model loaded"
-        );
-        let engine = Arc::new(Engine::new(
-            &model,
-            &config.database,
-            config.users.names().map(String::from).collect(),
-            config.cache.clone(),
-        )?);
-        let asker = Arc::new(Asker::new(
-            Arc::new(model),
-            engine.session_context("semgate"),
-            config.llm.clone(),
-        )?);
+        let backend: CurrentBackend = Arc::new(ArcSwap::from_pointee(serve_model(&config).await?));
         let bind = |addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
@@ -84,12 +125,22 @@ impl Application {
         Ok(Self {
             pg_listener: bind(config.pg_addr).await?,
             flight_listener: bind(config.flight_addr).await?,
-            flight: FlightFrontend::new(engine.clone(), asker.clone(), users.clone()),
-            frontend: Arc::new(PgFrontend::new(engine, asker, users)),
+            flight: FlightFrontend::new(backend.clone(), users.clone()),
+            frontend: Arc::new(PgFrontend::new(backend.clone(), users)),
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
-            database: config.database,
+            database: config.database.clone(),
+            reloader: Reloader {
+                config: Arc::new(config),
+                backend,
+                reloading: Arc::new(tokio::sync::Mutex::new(())),
+            },
         })
+    }
+
+    /// A handle that reloads the model while the gateway runs.
+    pub fn reloader(&self) -> Reloader {
+        self.reloader.clone()
     }
 
     pub fn pg_addr(&self) -> SocketAddr {

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
@@ -55,6 +57,16 @@ const FIXED: [&str; 7] = [
     "in_hot_standby",
 ];
 
+/// One version of the model, served: its engine (with its result cache) and its ASK resolver. Replaced whole when
+/// the model is reloaded; a session keeps the one it started with, new sessions get the new one.
+pub struct Backend {
+    pub engine: Arc<Engine>,
+    pub asker: Arc<Asker>,
+}
+
+/// The backend new sessions start on; swapped by a reload.
+pub type CurrentBackend = Arc<ArcSwap<Backend>>;
+
 pub struct Session {
     /// The authenticated user; what `current_user` returns and, later, what policies key on.
     pub user: String,
@@ -89,7 +101,8 @@ pub enum Answer {
 pub type Reported = Option<(String, String)>;
 
 impl Session {
-    pub fn new(engine: &Engine, asker: Arc<Asker>, user: &str) -> Self {
+    pub fn new(backend: &Backend, user: &str) -> Self {
+        let (engine, asker) = (&backend.engine, backend.asker.clone());
         let mut settings: BTreeMap<String, String> = DEFAULTS
             .iter()
             .map(|(k, v, _)| (k.to_string(), v.to_string()))

@@ -132,3 +132,80 @@ async fn result_cache() {
         "16 identical misses ran once"
     );
 }
+
+/// The sum of the shop example's order amounts, read from its CSV file (in cents, to compare exactly).
+fn shop_amount_cents(dir: &std::path::Path) -> i64 {
+    let text = std::fs::read_to_string(dir.join("data/orders.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let amount = line.split(',').nth(2).unwrap();
+            (amount.parse::<f64>().unwrap() * 100.0).round() as i64
+        })
+        .sum()
+}
+
+fn cents(text: &str) -> i64 {
+    (text.parse::<f64>().unwrap() * 100.0).round() as i64
+}
+
+/// A reload swaps in the edited model with an empty cache (the old model's answer is not served again); a broken
+/// model is refused and the running one keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_reload_drops_cached_answers_and_refuses_a_broken_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    for file in ["semgate.yml", "model.yml", "data/orders.csv", "data/customers.csv"] {
+        std::fs::copy(shop.join(file), dir.path().join(file)).unwrap();
+    }
+    let config = semgate::Config::from_file(&dir.path().join("semgate.yml")).unwrap();
+    let gateway = common::spawn_gateway(config);
+    let url = format!(
+        "postgres://owner:owner-secret@127.0.0.1:{}/shop",
+        gateway.pg_addr.port()
+    );
+    let open = || async {
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client
+    };
+    let sql = "SELECT MEASURE(amount) FROM shop_orders";
+    let total = shop_amount_cents(dir.path());
+
+    let client = open().await;
+    assert_eq!(cents(&rows(&client, sql).await[0][0]), total);
+    assert_eq!(cents(&rows(&client, sql).await[0][0]), total);
+    assert_eq!(stats(&client).await.hits, 1, "the repeat is a hit before the reload");
+
+    // The measure now doubles the amount.
+    let model = dir.path().join("model.yml");
+    let text = std::fs::read_to_string(&model).unwrap();
+    let edited = text.replacen(
+        "agg: sum\n        sql: amount\n",
+        "agg: sum\n        sql: amount * 2\n",
+        1,
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&model, edited).unwrap();
+    gateway.reloader.reload().await.expect("the edited model loads");
+    let client = open().await;
+    assert_eq!(
+        cents(&rows(&client, sql).await[0][0]),
+        2 * total,
+        "answered by the new model"
+    );
+    let after = stats(&client).await;
+    assert_eq!(
+        (after.hits, after.misses),
+        (0, 1),
+        "a miss: nothing cached under the old model"
+    );
+
+    // A broken model is refused; the reloaded one keeps serving new sessions.
+    std::fs::write(&model, "models: [[[").unwrap();
+    let error = gateway.reloader.reload().await.expect_err("a broken model is refused");
+    assert!(error.to_string().contains("model.yml"), "{error}");
+    let client = open().await;
+    assert_eq!(cents(&rows(&client, sql).await[0][0]), 2 * total);
+}

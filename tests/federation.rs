@@ -142,7 +142,7 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     }
     let mut config = Config::from_file(&repo().join("examples/federated/semgate.yml")).expect("example config loads");
     config.data_dir = databases.state.clone();
-    let (addr, _) = common::spawn_gateway(config);
+    let addr = common::spawn_gateway(config).pg_addr;
     let client = connect(addr).await;
     // Every query reaches the sources (the cache would answer repeats from memory).
     client.simple_query("SET semgate.cache = off").await.unwrap();

@@ -46,9 +46,8 @@ use tonic::{Code, Request, Response, Status, Streaming};
 use crate::config::Users;
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
-use crate::nl::Asker;
 use crate::router::{self, RouteError, Routed, SessionCommand};
-use crate::session::{Answer, Session};
+use crate::session::{Answer, CurrentBackend, Session};
 
 /// A bearer token unused this long must be renewed by a new Handshake.
 const TOKEN_IDLE: Duration = Duration::from_secs(60 * 60);
@@ -73,10 +72,10 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 
 /// The Flight SQL service; one instance serves every client.
 pub struct FlightSqlFrontend {
-    /// Plans and runs queries for every session.
-    engine: Arc<Engine>,
-    /// Translates ASK questions for every session.
-    asker: Arc<Asker>,
+    /// What new sessions run on (the engine and ASK of the current model).
+    backend: CurrentBackend,
+    /// The catalog name clients see; fixed for the gateway's life.
+    database: String,
     /// Who may connect; checked at Handshake (HTTP Basic).
     users: Arc<Users>,
     /// Bearer token → the session it stands for, so SET and the user's context survive between calls.
@@ -102,10 +101,11 @@ struct PreparedQuery {
 }
 
 impl FlightSqlFrontend {
-    pub fn new(engine: Arc<Engine>, asker: Arc<Asker>, users: Arc<Users>) -> Self {
+    pub fn new(backend: CurrentBackend, users: Arc<Users>) -> Self {
+        let database = backend.load().engine.database().to_string();
         Self {
-            engine,
-            asker,
+            backend,
+            database,
             users,
             sessions: Cache::builder()
                 .max_capacity(MAX_SESSIONS)
@@ -135,7 +135,7 @@ impl FlightSqlFrontend {
             });
         }
         let user = self.basic_user(header)?;
-        Ok(Arc::new(Session::new(&self.engine, self.asker.clone(), &user)))
+        Ok(Arc::new(Session::new(&self.backend.load(), &user)))
     }
 
     /// Check `Basic base64(user:password)` against the configured users.
@@ -219,7 +219,7 @@ impl FlightSqlFrontend {
     fn user_schemas(&self, session: &Session) -> Result<Vec<NamedSchema>, Status> {
         let catalog = session
             .ctx
-            .catalog(self.engine.database())
+            .catalog(self.database.as_str())
             .ok_or_else(|| Status::internal("the gateway's catalog is missing"))?;
         let mut names = catalog.schema_names();
         names.retain(|name| name != "pg_catalog" && name != "information_schema");
@@ -517,10 +517,8 @@ impl FlightSqlService for FlightSqlFrontend {
             .ok_or_else(|| no_credentials("no credentials: authenticate with HTTP Basic (user, password)"))?;
         let user = self.basic_user(header)?;
         let token = format!("{:032x}", rand::random::<u128>());
-        self.sessions.insert(
-            token.clone(),
-            Arc::new(Session::new(&self.engine, self.asker.clone(), &user)),
-        );
+        self.sessions
+            .insert(token.clone(), Arc::new(Session::new(&self.backend.load(), &user)));
         tracing::debug!(%user, "flight handshake");
         let reply = HandshakeResponse {
             protocol_version: 0,
@@ -659,7 +657,7 @@ impl FlightSqlService for FlightSqlFrontend {
     ) -> Result<Response<BoxStream<FlightData>>, Status> {
         self.session(&request)?;
         let mut builder = query.into_builder();
-        builder.append(self.engine.database());
+        builder.append(self.database.as_str());
         Ok(batch_stream(builder.build()))
     }
 
@@ -671,7 +669,7 @@ impl FlightSqlService for FlightSqlFrontend {
         let session = self.session(&request)?;
         let mut builder = query.into_builder();
         for (schema, _) in self.user_schemas(&session)? {
-            builder.append(self.engine.database(), schema);
+            builder.append(self.database.as_str(), schema);
         }
         Ok(batch_stream(builder.build()))
     }
@@ -686,7 +684,7 @@ impl FlightSqlService for FlightSqlFrontend {
         for (schema, table, arrow_schema) in self.relations(&session).await? {
             builder
                 .append(
-                    self.engine.database(),
+                    self.database.as_str(),
                     schema,
                     table,
                     "VIEW",
@@ -847,9 +845,9 @@ pub struct FlightFrontend {
 }
 
 impl FlightFrontend {
-    pub fn new(engine: Arc<Engine>, asker: Arc<Asker>, users: Arc<Users>) -> Self {
+    pub fn new(backend: CurrentBackend, users: Arc<Users>) -> Self {
         Self {
-            sql: Arc::new(FlightSqlFrontend::new(engine, asker, users)),
+            sql: Arc::new(FlightSqlFrontend::new(backend, users)),
         }
     }
 }

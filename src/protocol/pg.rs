@@ -35,9 +35,8 @@ use pgwire::messages::startup::ParameterStatus;
 use crate::config::Users;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::nl::Asker;
 use crate::router::{self, CopyFormat, Routed, SessionCommand};
-use crate::session::{Answer, Session};
+use crate::session::{Answer, CurrentBackend, Session};
 
 const SCRAM_ITERATIONS: usize = 4096;
 
@@ -70,8 +69,8 @@ impl CancelHandler for Sessions {
 
 /// Everything a connection needs; one instance serves all connections.
 pub struct PgFrontend {
-    /// Plans and runs queries for every session.
-    engine: Arc<Engine>,
+    /// What new sessions run on (the engine and ASK of the current model).
+    backend: CurrentBackend,
     /// Who may log in, checked by SCRAM.
     users: Arc<Users>,
     /// Plans statements at Parse so Describe can report parameter and result types.
@@ -81,15 +80,14 @@ pub struct PgFrontend {
 }
 
 impl PgFrontend {
-    pub fn new(engine: Arc<Engine>, asker: Arc<Asker>, users: Arc<Users>) -> Self {
+    pub fn new(backend: CurrentBackend, users: Arc<Users>) -> Self {
         let sessions = Arc::new(Sessions::default());
         let parser = Arc::new(StatementParser {
-            engine: engine.clone(),
-            asker,
+            backend: backend.clone(),
             sessions: sessions.clone(),
         });
         Self {
-            engine,
+            backend,
             users,
             parser,
             sessions,
@@ -109,7 +107,7 @@ impl PgWireServerHandlers for PgFrontend {
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         let auth = Arc::new(UserDirectory {
             users: self.users.clone(),
-            database: self.engine.database().to_string(),
+            database: self.backend.load().engine.database().to_string(),
         });
         let mut scram = ScramAuth::new(auth);
         scram.set_iterations(SCRAM_ITERATIONS);
@@ -185,8 +183,7 @@ pub enum Prepared {
 }
 
 pub struct StatementParser {
-    engine: Arc<Engine>,
-    asker: Arc<Asker>,
+    backend: CurrentBackend,
     sessions: Arc<Sessions>,
 }
 
@@ -198,7 +195,7 @@ impl StatementParser {
         let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
         let session = client
             .session_extensions()
-            .get_or_insert_with(|| Session::new(&self.engine, self.asker.clone(), &user));
+            .get_or_insert_with(|| Session::new(&self.backend.load(), &user));
         let (pid, secret) = client.pid_and_secret_key();
         self.sessions.register((pid, secret.to_bytes().to_vec()), &session);
         session
@@ -350,8 +347,7 @@ impl ExtendedQueryHandler for StatementParser {
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         Arc::new(StatementParser {
-            engine: self.engine.clone(),
-            asker: self.asker.clone(),
+            backend: self.backend.clone(),
             sessions: self.sessions.clone(),
         })
     }

@@ -35,12 +35,11 @@ fn gateway() -> &'static Gateway {
         let mut config = Config::demo(data_dir(), TEST_SCALE);
         // A second user, for what must differ between users (the result cache).
         config.users.add("auditor", "auditor");
-        let (addr, flight_addr) = spawn_gateway(config);
-        let tpch_dir = demo_dir();
+        let spawned = spawn_gateway(config);
         Gateway {
-            addr,
-            flight_addr,
-            tpch_dir,
+            addr: spawned.pg_addr,
+            flight_addr: spawned.flight_addr,
+            tpch_dir: demo_dir(),
         }
     })
 }
@@ -50,8 +49,15 @@ pub fn demo_dir() -> PathBuf {
     data_dir().join(format!("tpch-sf{TEST_SCALE}"))
 }
 
-/// Start a gateway for `config` on ports chosen by the system, on its own runtime thread; its PG and Flight addresses.
-pub fn spawn_gateway(mut config: Config) -> (SocketAddr, SocketAddr) {
+/// A gateway started by [`spawn_gateway`].
+pub struct Spawned {
+    pub pg_addr: SocketAddr,
+    pub flight_addr: SocketAddr,
+    pub reloader: semgate::server::Reloader,
+}
+
+/// Start a gateway for `config` on ports chosen by the system, on its own runtime thread.
+pub fn spawn_gateway(mut config: Config) -> Spawned {
     config.pg_addr = "127.0.0.1:0".parse().unwrap();
     config.flight_addr = "127.0.0.1:0".parse().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
@@ -63,7 +69,12 @@ pub fn spawn_gateway(mut config: Config) -> (SocketAddr, SocketAddr) {
             .unwrap();
         runtime.block_on(async move {
             let app = Application::build(config).await.expect("gateway starts");
-            tx.send((app.pg_addr(), app.flight_addr())).unwrap();
+            tx.send(Spawned {
+                pg_addr: app.pg_addr(),
+                flight_addr: app.flight_addr(),
+                reloader: app.reloader(),
+            })
+            .unwrap();
             app.run_until_stopped(std::future::pending()).await.unwrap();
         });
     });
