@@ -82,25 +82,9 @@ impl Databases {
         assert!(status.success(), "examples/federated/setup.sh {args:?} failed");
     }
 
-    fn pg_ctl(&self, action: &str) {
-        let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--", "pg_ctl", "-D"]);
-        command
-            .arg(self.state.join("postgres"))
-            .args(["-w", "-m", "fast", action]);
-        if action == "start" {
-            command
-                .arg("-l")
-                .arg(self.state.join("postgres.log"))
-                .arg("-o")
-                .arg(format!(
-                    "-p {} -k {} -c listen_addresses=127.0.0.1 -c log_statement=all",
-                    self.pg_port,
-                    self.state.join("postgres-socket").display()
-                ));
-        }
-        let status = command.status().expect("pg_ctl runs");
-        assert!(status.success(), "pg_ctl {action}");
+    /// Stop or start only PostgreSQL, as the script does it.
+    fn postgres(&self, action: &str) {
+        self.script(&["--postgres", action]);
     }
 
     fn postgres_log(&self) -> String {
@@ -186,7 +170,7 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     assert!(text.contains("Brand#23"), "{text}");
 
     // 3. PostgreSQL goes down: queries that need it fail clearly, the others keep working.
-    databases.pg_ctl("stop");
+    databases.postgres("stop");
     let started = Instant::now();
     let error = client
         .simple_query("SELECT market_segment, customer_count FROM customers")
@@ -206,7 +190,7 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     assert_eq!(mariadb_only.len(), 25);
 
     // 4. It comes back: the same connection works again, no restart.
-    databases.pg_ctl("start");
+    databases.postgres("start");
     let sql = "SELECT market_segment, customer_count FROM customers ORDER BY market_segment";
     let expected = common::rows(&demo, sql).await;
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -5,6 +5,7 @@
 #
 #   examples/federated/setup.sh [STATE_DIR]        # default: data/federated
 #   examples/federated/setup.sh --stop [STATE_DIR]
+#   examples/federated/setup.sh --postgres stop|start [STATE_DIR]   # only PostgreSQL (outage drills)
 #
 # Environment: FEDERATED_PG_PORT (55432), FEDERATED_MYSQL_PORT (53306), FEDERATED_SCALE (0.1, the demo's),
 # SEMGATE (the semgate binary; default: built with cargo). PostgreSQL comes from this machine's initdb/pg_ctl,
@@ -15,7 +16,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
 stop_only=false
+postgres_action=
 if [ "${1:-}" = "--stop" ]; then stop_only=true; shift; fi
+if [ "${1:-}" = "--postgres" ]; then postgres_action=$2; shift 2; fi
 state=${1:-$root/data/federated}
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
@@ -42,6 +45,17 @@ if [ "$(id -u)" = 0 ] && ! id "$pg_account" >/dev/null 2>&1; then
   pg_account=semgate-pg
   id "$pg_account" >/dev/null 2>&1 || useradd --system --no-create-home "$pg_account"
 fi
+
+start_postgres() {
+  as_pg pg_ctl -D "$state/postgres" -l "$state/postgres.log" -w start \
+    -o "-p $pg_port -k $state/postgres-socket -c listen_addresses=127.0.0.1 -c log_statement=all" >/dev/null
+}
+case "$postgres_action" in
+  stop) as_pg pg_ctl -D "$state/postgres" -m fast -w stop >/dev/null; exit 0 ;;
+  start) start_postgres; exit 0 ;;
+  "") ;;
+  *) echo "--postgres takes stop or start" >&2; exit 2 ;;
+esac
 
 stop
 if $stop_only; then echo "stopped the databases under $state"; exit 0; fi
@@ -87,8 +101,7 @@ mkdir -p "$state/postgres" "$state/postgres-socket"
 touch "$state/postgres.log"
 chown "$pg_account" "$state/postgres" "$state/postgres-socket" "$state/postgres.log" 2>/dev/null || true
 as_pg initdb -D "$state/postgres" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
-as_pg pg_ctl -D "$state/postgres" -l "$state/postgres.log" -w start \
-  -o "-p $pg_port -k $state/postgres-socket -c listen_addresses=127.0.0.1 -c log_statement=all" >/dev/null
+start_postgres
 psql_do() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" "$@"; }
 psql_do -U postgres -d postgres -c "CREATE ROLE semgate LOGIN" -c "CREATE DATABASE tpch OWNER semgate"
 for table in region nation customer; do
