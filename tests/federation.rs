@@ -207,7 +207,32 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
             Err(e) => panic!("PostgreSQL is back but the source is not: {e}"),
         }
     }
+
+    // 5. Credentials the database refuses are reported as such, at the source's line.
+    let dir = tempfile::tempdir().unwrap();
+    let model = format!(
+        "sources:\n  - name: warehouse\n    kind: postgres\n    host: 127.0.0.1\n    port: {}\n    database: tpch\n    user: nobody\n    tls: disable\n    tables:\n      t: customer\n",
+        databases.pg_port
+    );
+    std::fs::write(dir.path().join("model.yml"), model).unwrap();
+    let stdout = check(dir.path());
+    assert!(stdout.contains("model.yml:2:"), "{stdout}");
+    assert!(
+        stdout.contains("source `warehouse` refused semgate's credentials"),
+        "{stdout}"
+    );
     drop(databases);
+}
+
+/// `semgate check` on the model in `dir`; what it printed.
+fn check(dir: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_semgate"))
+        .args(["check", "--config"])
+        .arg(write_config(dir))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]
@@ -221,13 +246,7 @@ fn a_database_source_that_cannot_connect_is_reported_with_its_file_and_line() {
         ),
     )
     .unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_semgate"))
-        .args(["check", "--config"])
-        .arg(write_config(dir.path()))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(!output.status.success());
+    let stdout = check(dir.path());
     assert!(stdout.contains("model.yml:2:"), "{stdout}");
     assert!(stdout.contains("source `warehouse`"), "{stdout}");
     assert!(stdout.contains("unreachable"), "{stdout}");
