@@ -22,6 +22,8 @@ if [ "${1:-}" = "--postgres" ]; then postgres_action=$2; shift 2; fi
 state=${1:-$root/data/federated}
 mkdir -p "$state"
 state=$(cd "$state" && pwd)
+# PostgreSQL's account must be able to reach its directory inside.
+chmod a+x "$state"
 pg_port=${FEDERATED_PG_PORT:-55432}
 mysql_port=${FEDERATED_MYSQL_PORT:-53306}
 scale=${FEDERATED_SCALE:-0.1}

@@ -4,7 +4,7 @@ directly, and what crossed the wire from PostgreSQL to semgate.
 Usage: scripts/bench/federated.sh (sets up examples/federated at SCALE, starts a release gateway, runs this).
 Prints p50/p95 over N runs of each query (psycopg2, simple protocol; semgate with `SET semgate.cache = off` so every
 run reaches PostgreSQL) and the ratio; then the rows PostgreSQL sent for each (from EXPLAIN ANALYZE's metrics of the
-source node), against the rows of the answer. A benchmark, not a test: nothing asserts speed.
+node above each source's statement), against the rows of the answer. A benchmark, not a test: nothing asserts speed.
 """
 import re
 import statistics
@@ -68,7 +68,7 @@ def main():
         p50, p95 = timed(d, raw)
         g.execute("EXPLAIN ANALYZE " + semantic)
         plan = "\n".join(str(r[-1]) for r in g.fetchall())
-        sent = [int(n) for n in re.findall(r"VirtualExecutionPlan[^\n]*?output_rows=(\d+)", plan)]
+        sent = [int(n) for n in re.findall(r"SchemaCastScanExec, metrics=\[output_rows=(\d+)", plan)]
         moved = sum(sent) if sent else "?"
         print(f"{name:40} {s50:9.2f} / {s95:7.2f} {p50:10.2f} / {p95:8.2f} {s50 / p50:6.2f}  {moved} / {len(ours)}")
 
