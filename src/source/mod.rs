@@ -268,27 +268,23 @@ impl DatabaseSettings {
 }
 
 fn postgres_params(settings: &DatabaseSettings) -> HashMap<String, SecretString> {
-    let mut params = HashMap::from([
-        ("host", settings.host.clone()),
-        ("port", settings.port.to_string()),
-        ("db", settings.database.clone()),
-        ("user", settings.user.clone()),
-        ("sslmode", settings.tls.clone()),
-        ("connection_pool_size", settings.pool_size.to_string()),
-        ("application_name", "semgate".to_string()),
-        // The database stops work we no longer wait for.
-        (
-            "options",
-            format!("-c statement_timeout={}", settings.query_timeout.as_millis()),
-        ),
-    ]);
-    if let Some(password) = &settings.password {
-        params.insert("pass", password.clone());
-    }
-    params
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), SecretString::from(v)))
-        .collect()
+    secret_params(
+        settings,
+        [
+            ("host", settings.host.clone()),
+            ("port", settings.port.to_string()),
+            ("db", settings.database.clone()),
+            ("user", settings.user.clone()),
+            ("sslmode", settings.tls.clone()),
+            ("connection_pool_size", settings.pool_size.to_string()),
+            ("application_name", "semgate".to_string()),
+            // The database stops work we no longer wait for.
+            (
+                "options",
+                format!("-c statement_timeout={}", settings.query_timeout.as_millis()),
+            ),
+        ],
+    )
 }
 
 fn mysql_params(settings: &DatabaseSettings) -> HashMap<String, SecretString> {
@@ -297,20 +293,29 @@ fn mysql_params(settings: &DatabaseSettings) -> HashMap<String, SecretString> {
         "require" | "verify-full" => "required",
         _ => "preferred",
     };
-    let mut params = HashMap::from([
-        ("host", settings.host.clone()),
-        ("tcp_port", settings.port.to_string()),
-        ("db", settings.database.clone()),
-        ("user", settings.user.clone()),
-        ("sslmode", sslmode.to_string()),
-        ("pool_min", "1".to_string()),
-        ("pool_max", settings.pool_size.to_string()),
-    ]);
-    if let Some(password) = &settings.password {
-        params.insert("pass", password.clone());
-    }
+    secret_params(
+        settings,
+        [
+            ("host", settings.host.clone()),
+            ("tcp_port", settings.port.to_string()),
+            ("db", settings.database.clone()),
+            ("user", settings.user.clone()),
+            ("sslmode", sslmode.to_string()),
+            ("pool_min", "1".to_string()),
+            ("pool_max", settings.pool_size.to_string()),
+        ],
+    )
+}
+
+/// A driver's parameters, with the password when there is one, as the secrets the providers take.
+fn secret_params<const N: usize>(
+    settings: &DatabaseSettings,
+    params: [(&str, String); N],
+) -> HashMap<String, SecretString> {
+    let password = settings.password.clone().map(|p| ("pass", p));
     params
         .into_iter()
+        .chain(password)
         .map(|(k, v)| (k.to_string(), SecretString::from(v)))
         .collect()
 }
