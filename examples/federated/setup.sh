@@ -29,9 +29,7 @@ mysql_port=${FEDERATED_MYSQL_PORT:-53306}
 scale=${FEDERATED_SCALE:-0.1}
 
 stop() {
-  if [ -f "$state/postgres/postmaster.pid" ]; then
-    as_pg pg_ctl -D "$state/postgres" -m fast -w stop >/dev/null 2>&1 || true
-  fi
+  if [ -f "$state/postgres/postmaster.pid" ]; then stop_postgres 2>/dev/null || true; fi
   if [ -f "$state/mariadb.pid" ]; then
     kill "$(cat "$state/mariadb.pid")" 2>/dev/null || true
     for _ in $(seq 50); do [ -f "$state/mariadb.pid" ] || break; sleep 0.1; done
@@ -48,12 +46,13 @@ if [ "$(id -u)" = 0 ] && ! id "$pg_account" >/dev/null 2>&1; then
   id "$pg_account" >/dev/null 2>&1 || useradd --system --no-create-home "$pg_account"
 fi
 
+stop_postgres() { as_pg pg_ctl -D "$state/postgres" -m fast -w stop >/dev/null; }
 start_postgres() {
   as_pg pg_ctl -D "$state/postgres" -l "$state/postgres.log" -w start \
     -o "-p $pg_port -k $state/postgres-socket -c listen_addresses=127.0.0.1 -c log_statement=all" >/dev/null
 }
 case "$postgres_action" in
-  stop) as_pg pg_ctl -D "$state/postgres" -m fast -w stop >/dev/null; exit 0 ;;
+  stop) stop_postgres; exit 0 ;;
   start) start_postgres; exit 0 ;;
   "") ;;
   *) echo "--postgres takes stop or start" >&2; exit 2 ;;

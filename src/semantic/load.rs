@@ -219,21 +219,21 @@ impl Loader<'_> {
             }
             return;
         };
-        let connected = match self.database_settings(file, source, database) {
-            Some(settings) => Database::connect(settings).await.map_err(|e| e.to_string()),
-            None => Err(String::new()),
+        let db = match self.database_settings(file, source, database) {
+            Some(settings) => match Database::connect(settings).await {
+                Ok(db) => Some(db),
+                Err(e) => {
+                    self.error(source.name.span(), e.to_string());
+                    None
+                }
+            },
+            None => None,
         };
-        let db = match connected {
-            Ok(db) => db,
-            Err(message) => {
-                for (table, _) in wanted {
-                    broken(self, table);
-                }
-                if !message.is_empty() {
-                    self.error(source.name.span(), message);
-                }
-                return;
+        let Some(db) = db else {
+            for (table, _) in wanted {
+                broken(self, table);
             }
+            return;
         };
         for (table, remote) in wanted {
             let registered = match db.table(remote.as_str()).await {
@@ -318,17 +318,12 @@ impl Loader<'_> {
                 format!("a {} source takes no `{field}`; it needs `{missing}`", *source.kind),
             );
         }
+        // A missing field takes its default; without one, `expand` reports it (SQLite needs none of them).
         let mut text = |field: &Option<Spanned<String>>, label: &str, default: Option<&str>| -> String {
-            match field {
-                Some(_) => self.expand(field.as_ref(), label, name).unwrap_or_default(),
-                None => match default {
-                    Some(d) => d.to_string(),
-                    None if networked => {
-                        self.error(name.span(), format!("source `{}` needs `{label}`", **name));
-                        String::new()
-                    }
-                    None => String::new(),
-                },
+            match (field, default) {
+                (None, Some(default)) => default.to_string(),
+                (None, None) if !networked => String::new(),
+                _ => self.expand(field.as_ref(), label, name).unwrap_or_default(),
             }
         };
         let host = text(&source.host, "host", Some("localhost"));

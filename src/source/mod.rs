@@ -187,10 +187,6 @@ impl Database {
         })
     }
 
-    pub fn name(&self) -> &str {
-        &self.settings.name
-    }
-
     /// The table `remote` (optionally schema-qualified) as a federated DataFusion table.
     pub async fn table(&self, remote: &str) -> Result<Arc<dyn TableProvider>, SourceError> {
         let reference = TableReference::from(remote);

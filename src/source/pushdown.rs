@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::NullEquality;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
-use datafusion::common::{NullEquality, ScalarValue};
 use datafusion::error::Result;
 use datafusion::logical_expr::utils::conjunction;
 use datafusion::logical_expr::{
@@ -38,22 +38,14 @@ impl OptimizerRule for PushDownToSources {
         }
         let (plan, place) = place(plan)?;
         Ok(Transformed::yes(match place {
-            Place::Source(source) => hand_over(plan, &source)?,
-            _ => plan,
+            Some(source) => hand_over(plan, &source)?,
+            None => plan,
         }))
     }
 }
 
-/// Where a sub-plan can run.
-#[derive(Clone)]
-enum Place {
-    /// It reads no table (VALUES, an empty relation): wherever its parent runs.
-    Anywhere,
-    /// Here, in DataFusion.
-    Here,
-    /// Wholly inside this database.
-    Source(Arc<SQLFederationProvider>),
-}
+/// Where a sub-plan can run: wholly inside this database, or (`None`) here, in DataFusion.
+type Place = Option<Arc<SQLFederationProvider>>;
 
 fn reads_a_database(plan: &LogicalPlan) -> Result<bool> {
     let mut found = false;
@@ -79,7 +71,7 @@ fn place(plan: LogicalPlan) -> Result<(LogicalPlan, Place)> {
                     .map(|sql| sql.provider.clone())
             });
             let Some(source) = source else {
-                return Ok((plan, Place::Here));
+                return Ok((plan, None));
             };
             let LogicalPlan::TableScan(scan) = plan else {
                 unreachable!()
@@ -89,12 +81,12 @@ fn place(plan: LogicalPlan) -> Result<(LogicalPlan, Place)> {
                     data,
                     transformed: false,
                     ..
-                } => (data, Place::Source(source)),
+                } => (data, Some(source)),
                 // The scan went down with the filters the database can run; the others run here, above it.
-                Transformed { data, .. } => (data, Place::Here),
+                Transformed { data, .. } => (data, None),
             });
         }
-        LogicalPlan::Extension(_) => return Ok((plan, Place::Here)),
+        LogicalPlan::Extension(_) => return Ok((plan, None)),
         _ => {}
     }
     let mut places = Vec::new();
@@ -105,28 +97,26 @@ fn place(plan: LogicalPlan) -> Result<(LogicalPlan, Place)> {
             Ok(Transformed::yes(child))
         })?
         .data;
-    let mut common = Place::Anywhere;
-    for child in &places {
-        common = match (common, child) {
-            (Place::Anywhere, other) => other.clone(),
-            (Place::Source(a), Place::Source(b)) if same_source(&a, b) => Place::Source(a),
-            (mine, Place::Anywhere) => mine,
-            _ => Place::Here,
-        };
-    }
-    match common {
-        Place::Source(source) if runs_in(&plan, kind_of(&source)) => return Ok((plan, Place::Source(source))),
-        Place::Anywhere if !places.is_empty() => return Ok((plan, Place::Anywhere)),
-        _ => {}
+    // A node whose inputs all run in one database may run there too (a leaf such as VALUES runs here).
+    let common = match places.split_first() {
+        Some((Some(first), rest)) if rest.iter().all(|p| p.as_ref().is_some_and(|s| same_source(first, s))) => {
+            Some(first.clone())
+        }
+        _ => None,
+    };
+    if let Some(source) = common
+        && runs_in(&plan, kind_of(&source))
+    {
+        return Ok((plan, Some(source)));
     }
     let mut places = places.into_iter();
     let plan = plan
         .map_children(|child| match places.next() {
-            Some(Place::Source(source)) => Ok(Transformed::yes(hand_over(child, &source)?)),
+            Some(Some(source)) => Ok(Transformed::yes(hand_over(child, &source)?)),
             _ => Ok(Transformed::no(child)),
         })?
         .data;
-    Ok((plan, Place::Here))
+    Ok((plan, None))
 }
 
 /// DataFusion gives a scan every filter its provider accepts, and the providers accept what they can print, not what
@@ -233,46 +223,38 @@ fn runs_in(plan: &LogicalPlan, kind: Option<DatabaseKind>) -> bool {
 }
 
 fn expression_runs_in(expr: &Expr, kind: DatabaseKind) -> bool {
-    let mut ok = true;
-    let _ = expr.apply(|e| {
-        ok = match e {
-            Expr::Column(_)
-            | Expr::Alias(_)
-            | Expr::Not(_)
-            | Expr::IsNull(_)
-            | Expr::IsNotNull(_)
-            | Expr::Negative(_)
-            | Expr::Between(_)
-            | Expr::Case(_)
-            | Expr::InList(_) => true,
-            Expr::IsTrue(_) | Expr::IsFalse(_) | Expr::IsNotTrue(_) | Expr::IsNotFalse(_) => {
-                kind == DatabaseKind::Postgres
-            }
-            Expr::Literal(value, _) => literal_runs_in(value, kind),
-            Expr::BinaryExpr(binary) => operator_runs_in(binary.op, kind),
-            Expr::Like(like) => !like.case_insensitive || kind == DatabaseKind::Postgres,
-            Expr::Cast(cast) => type_runs_in(cast.field.data_type(), kind),
-            Expr::ScalarFunction(function) => function_runs_in(function.name(), kind),
-            Expr::AggregateFunction(aggregate) => {
-                // Not avg: databases answer it at their own precision (PostgreSQL's numeric has 16 decimals where
-                // DataFusion keeps 6), which does not fit DataFusion's result type.
-                matches!(aggregate.func.name(), "sum" | "count" | "min" | "max")
-                    && aggregate.params.order_by.is_empty()
-                    && (aggregate.params.filter.is_none() || kind != DatabaseKind::MySql)
-            }
-            _ => false,
-        };
-        Ok(if ok {
-            TreeNodeRecursion::Continue
-        } else {
-            TreeNodeRecursion::Stop
-        })
-    });
-    ok
+    !expr
+        .exists(|e| Ok(!node_runs_in(e, kind)))
+        .expect("the check never fails")
 }
 
-fn literal_runs_in(value: &ScalarValue, kind: DatabaseKind) -> bool {
-    type_runs_in(&value.data_type(), kind)
+/// One node of an expression (its children are checked on their own).
+fn node_runs_in(expr: &Expr, kind: DatabaseKind) -> bool {
+    match expr {
+        Expr::Column(_)
+        | Expr::Alias(_)
+        | Expr::Not(_)
+        | Expr::IsNull(_)
+        | Expr::IsNotNull(_)
+        | Expr::Negative(_)
+        | Expr::Between(_)
+        | Expr::Case(_)
+        | Expr::InList(_) => true,
+        Expr::IsTrue(_) | Expr::IsFalse(_) | Expr::IsNotTrue(_) | Expr::IsNotFalse(_) => kind == DatabaseKind::Postgres,
+        Expr::Literal(value, _) => type_runs_in(&value.data_type(), kind),
+        Expr::BinaryExpr(binary) => operator_runs_in(binary.op, kind),
+        Expr::Like(like) => !like.case_insensitive || kind == DatabaseKind::Postgres,
+        Expr::Cast(cast) => type_runs_in(cast.field.data_type(), kind),
+        Expr::ScalarFunction(function) => function_runs_in(function.name(), kind),
+        Expr::AggregateFunction(aggregate) => {
+            // Not avg: databases answer it at their own precision (PostgreSQL's numeric has 16 decimals where
+            // DataFusion keeps 6), which does not fit DataFusion's result type.
+            matches!(aggregate.func.name(), "sum" | "count" | "min" | "max")
+                && aggregate.params.order_by.is_empty()
+                && (aggregate.params.filter.is_none() || kind != DatabaseKind::MySql)
+        }
+        _ => false,
+    }
 }
 
 /// SQLite has no date, time or decimal types: such values would compare as text or floats there.
