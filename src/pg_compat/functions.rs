@@ -68,6 +68,7 @@ pub fn register(ctx: &SessionContext, model: &SemanticModel) -> Result<()> {
         ScalarValue::TimestampMicrosecond(Some(started), Some("UTC".into())),
     ));
     ctx.register_udf(ScalarUDF::from(SizePretty::new()));
+    ctx.register_udf(ScalarUDF::from(super::format::Format::new()));
     ctx.register_udf(ScalarUDF::from(JsonBuildObject {
         signature: Signature::variadic_any(Volatility::Immutable),
     }));
@@ -205,7 +206,7 @@ fn normalize_name(name: &str) -> String {
 }
 
 /// A result computed over arrays, given back as a scalar when every argument was one.
-fn scalar_if_scalar(args: &[ColumnarValue], result: ArrayRef) -> Result<ColumnarValue> {
+pub(super) fn scalar_if_scalar(args: &[ColumnarValue], result: ArrayRef) -> Result<ColumnarValue> {
     if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
         Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
     } else {

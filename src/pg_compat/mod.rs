@@ -5,11 +5,12 @@
 //!   scalar subqueries, `ARRAY(subquery)`, `x::regtype::text`, result column names).
 //! - [`catalog`]: `pg_catalog` relations with PostgreSQL 15's columns where the crate's differ (`reloptions`,
 //!   `nspacl`, `pg_index.indkey`, …).
-//! - [`functions`]: the PostgreSQL functions clients call that the catalog crate lacks.
+//! - [`functions`]: the PostgreSQL functions clients call that the catalog crate lacks ([`format`] among them).
 //! - [`type_parameters`]: parameter types PostgreSQL infers and DataFusion does not (`x = ANY($1)`, `$1::text[]`).
 //! - [`LoginRoles`]: the configured users as the catalog's roles.
 
 pub mod catalog;
+mod format;
 pub mod functions;
 pub mod rewrite;
 

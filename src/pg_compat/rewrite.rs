@@ -9,7 +9,8 @@ use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, LambdaFunction,
     LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderByExpr, OrderByKind, Query,
-    SelectItem, SetExpr, Statement, TableFactor, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
+    SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef, TableFactor, Value, ValueWithSpan, Visit,
+    VisitMut, Visitor, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -54,6 +55,28 @@ const REGPROC_COLUMNS: [&str; 23] = [
     "prosupport",
 ];
 
+/// SQL's value functions written without parentheses, which PostgreSQL names after themselves.
+const VALUE_FUNCTIONS: [&str; 6] = [
+    "current_user",
+    "current_role",
+    "session_user",
+    "user",
+    "current_catalog",
+    "current_schema",
+];
+
+/// Set-returning functions of one column, which PostgreSQL names after the relation's alias.
+const SERIES_FUNCTIONS: [&str; 1] = ["generate_series"];
+
+/// The engine's table functions; any other function in FROM is a scalar function.
+const TABLE_FUNCTIONS: [&str; 5] = [
+    "generate_series",
+    "range",
+    "unnest",
+    "pg_get_keywords",
+    "semgate_cache_stats",
+];
+
 /// Aggregate functions: a scalar subquery projecting one of them already returns at most one row.
 const AGGREGATES: [&str; 17] = [
     "count",
@@ -75,17 +98,15 @@ const AGGREGATES: [&str; 17] = [
     "measure",
 ];
 
-/// Parse a statement string the way PostgreSQL would accept it: rewrites that must see the client's own casts run
-/// first, then `datafusion-pg-catalog`'s rules, then the rewrites of the constructs those rules leave behind.
+/// Parse a statement string the way PostgreSQL would accept it: rewrites that must see the client's own SQL run
+/// first (and, when one applies, hand the compatibility parser their text), then `datafusion-pg-catalog`'s rules,
+/// then the rewrites of the constructs those rules leave behind.
 pub fn parse(sql: &str) -> Result<Vec<Statement>, ParserError> {
-    let raw = Parser::parse_sql(&PostgreSqlDialect {}, sql)
-        .ok()
-        .and_then(|mut raw| rewrite_name_casts(&mut raw).then_some(raw));
-    let mut statements = match raw {
-        Some(raw) => raw.into_iter().map(|s| PARSER.rewrite(s)).collect(),
-        // The compatibility parser also replaces a few whole client queries before parsing; it must see the text.
-        None => PARSER.parse(sql)?,
-    };
+    let rewritten = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok().and_then(|mut raw| {
+        let changed = rewrite_name_casts(&mut raw) | name_value_functions(&mut raw) | functions_as_relations(&mut raw);
+        changed.then(|| raw.iter().map(ToString::to_string).collect::<Vec<_>>().join(";\n"))
+    });
+    let mut statements = PARSER.parse(rewritten.as_deref().unwrap_or(sql))?;
     for statement in &mut statements {
         name_result_columns(statement);
         let _ = statement.visit(&mut ExpressionRewrites);
@@ -140,15 +161,145 @@ fn rewrite_name_casts(statements: &mut [Statement]) -> bool {
     changed
 }
 
+/// SQL's special value functions (`current_user`, `current_catalog`, …) are named after themselves, before the
+/// compatibility parser swaps in the function that computes them (`session_user`, `current_database()`).
+fn name_value_functions(statements: &mut [Statement]) -> bool {
+    let mut changed = false;
+    for statement in statements {
+        let Some(projection) = outer_projection(statement) else {
+            continue;
+        };
+        for item in projection.iter_mut() {
+            let SelectItem::UnnamedExpr(expr) = item else { continue };
+            let name = match expr {
+                Expr::Identifier(ident) if ident.quote_style.is_none() => ident.value.to_lowercase(),
+                Expr::Function(Function {
+                    name,
+                    args: FunctionArguments::None,
+                    ..
+                }) if name.0.len() == 1 => name.to_string().to_lowercase(),
+                _ => continue,
+            };
+            if VALUE_FUNCTIONS.contains(&name.as_str()) {
+                *item = SelectItem::ExprWithAlias {
+                    expr: expr.clone(),
+                    alias: Ident::with_quote('"', name),
+                };
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// A function in FROM: PostgreSQL reads a scalar function (`string_to_array(…) s`) as a one-row relation whose
+/// column is named after the alias, and names a set-returning function's single column after the alias too
+/// (`generate_series(1, n) AS i` has column `i`; DataFusion's has `value`). Grafana's search-path lookup uses both.
+fn functions_as_relations(statements: &mut [Statement]) -> bool {
+    struct Relations(bool);
+    impl VisitorMut for Relations {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+            if let Some(replacement) = function_relation(factor) {
+                *factor = replacement;
+                self.0 = true;
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut relations = Relations(false);
+    for statement in statements {
+        let _ = statement.visit(&mut relations);
+    }
+    relations.0
+}
+
+fn function_relation(factor: &TableFactor) -> Option<TableFactor> {
+    let TableFactor::Table {
+        name,
+        alias,
+        args: Some(args),
+        with_ordinality: false,
+        ..
+    } = factor
+    else {
+        return None;
+    };
+    let function = name.0.last()?.as_ident()?.value.to_lowercase();
+    let relation = alias
+        .as_ref()
+        .map_or_else(|| function.clone(), |a| a.name.value.clone());
+    let column = match alias.as_ref().map(|a| a.columns.as_slice()) {
+        None | Some([]) => relation.clone(),
+        Some([column]) => column.name.value.clone(),
+        Some(_) => return None,
+    };
+    if SERIES_FUNCTIONS.contains(&function.as_str()) {
+        if alias.as_ref().is_some_and(|a| !a.columns.is_empty()) {
+            return None;
+        }
+        let mut named = factor.clone();
+        if let TableFactor::Table { alias, .. } = &mut named {
+            *alias = Some(TableAlias {
+                explicit: true,
+                name: Ident::new(relation),
+                columns: vec![TableAliasColumnDef::from_name(column)],
+                at: None,
+            });
+        }
+        return Some(named);
+    }
+    if TABLE_FUNCTIONS.contains(&function.as_str()) {
+        return None;
+    }
+    let arguments: Vec<String> = args.args.iter().map(ToString::to_string).collect();
+    let sql = format!(
+        "SELECT * FROM (SELECT {name}({}) AS {}) AS {}",
+        arguments.join(", "),
+        Ident::with_quote('"', column),
+        Ident::with_quote('"', relation)
+    );
+    let Statement::Query(query) = Parser::parse_sql(&PostgreSqlDialect {}, &sql).ok()?.remove(0) else {
+        return None;
+    };
+    let SetExpr::Select(select) = *query.body else {
+        return None;
+    };
+    select.from.into_iter().next().map(|from| from.relation)
+}
+
+/// The projection of a query's outermost SELECT (the first branch of a set operation), which names its result.
+fn outer_projection(statement: &mut Statement) -> Option<&mut Vec<SelectItem>> {
+    let Statement::Query(query) = statement else {
+        return None;
+    };
+    let mut body = query.body.as_mut();
+    while let SetExpr::SetOperation { left, .. } = body {
+        body = left.as_mut();
+    }
+    match body {
+        SetExpr::Select(select) => Some(&mut select.projection),
+        _ => None,
+    }
+}
+
 /// The rewrites of single expressions, bottom-up.
 struct ExpressionRewrites;
 
 impl VisitorMut for ExpressionRewrites {
     type Break = ();
 
+    // Before the arguments are rewritten: a description of `name::regclass` reads the name itself.
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Some(replacement) = description(expr) {
+            *expr = replacement;
+        }
+        ControlFlow::Continue(())
+    }
+
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Some(replacement) = oid_as_name(expr)
-            .or_else(|| description(expr))
+            .or_else(|| relation_oid(expr))
             .or_else(|| array_of_unnest(expr))
             .or_else(|| array_of_subquery(expr))
             .or_else(|| like_with_escape(expr))
@@ -242,6 +393,55 @@ fn oid_as_name(expr: &Expr) -> Option<Expr> {
     }
 }
 
+/// `name::regclass` for a computed name (Metabase: `format('%I.%I', schema, table)::regclass`): the oid of the
+/// relation it names, schema-qualified or in the current schema. The compatibility parser resolves constant names.
+fn relation_oid(expr: &Expr) -> Option<Expr> {
+    let name = computed_relation_name(expr)?;
+    let parts = call("parse_ident", vec![name.clone()]);
+    Some(scalar_subquery(&format!(
+        "SELECT max(semgate_class.oid) FROM pg_catalog.pg_class semgate_class \
+         JOIN pg_catalog.pg_namespace semgate_namespace ON semgate_class.relnamespace = semgate_namespace.oid \
+         WHERE semgate_class.relname = {} \
+         AND semgate_namespace.nspname = coalesce(({parts})[cardinality({parts})::bigint - 1], current_schema())",
+        last_name_part(name)
+    )))
+}
+
+/// The text `x` of `x::regclass` when it is computed (a function of text, a concatenation, a cast to text).
+fn computed_relation_name(expr: &Expr) -> Option<&Expr> {
+    let Expr::Cast {
+        expr: operand,
+        data_type,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    (type_name(data_type) == "regclass" && is_text_expr(operand)).then_some(operand)
+}
+
+fn is_text_expr(expr: &Expr) -> bool {
+    match expr {
+        Expr::Nested(inner) => is_text_expr(inner),
+        Expr::Cast { data_type, .. } => is_text_type(data_type),
+        Expr::BinaryOp {
+            op: BinaryOperator::StringConcat,
+            ..
+        } => true,
+        _ => function_call(expr)
+            .is_some_and(|(name, _)| matches!(name.as_str(), "format" | "concat" | "concat_ws" | "quote_ident")),
+    }
+}
+
+/// The relation name in a possibly schema-qualified, possibly quoted name (`public."Sales"` → `Sales`).
+fn last_name_part(name: &Expr) -> Expr {
+    let parts = call("parse_ident", vec![name.clone()]);
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&format!("(({parts})[cardinality({parts})::bigint])"))
+        .and_then(|mut parser| parser.parse_expr())
+        .expect("generated expressions parse")
+}
+
 /// `obj_description(oid, 'pg_class')` and `col_description(oid, attnum)`: the semantic model's descriptions of its
 /// views and their columns; other objects have none.
 fn description(expr: &Expr) -> Option<Expr> {
@@ -270,7 +470,18 @@ fn description(expr: &Expr) -> Option<Expr> {
         array: false,
         format: None,
     };
-    Some(call(VIEW_DESCRIPTION, vec![relation_name(&relation), column]))
+    // The oid may be the cast of a name to `regclass`, under casts to `oid`.
+    let mut oid = &relation;
+    while let Expr::Cast { expr, data_type, .. } = oid
+        && type_name(data_type) == "oid"
+    {
+        oid = expr;
+    }
+    let name = match computed_relation_name(oid) {
+        Some(name) => last_name_part(name),
+        None => relation_name(&relation),
+    };
+    Some(call(VIEW_DESCRIPTION, vec![name, column]))
 }
 
 /// The query of an `ARRAY(subquery)` constructor (which the parser reads as a function named `array`).
@@ -633,14 +844,11 @@ fn contains_aggregate(expr: &Expr) -> bool {
 /// an integer literal is typed `integer`, and duplicate names are made unique with a marker that
 /// [`client_column_name`] removes again.
 fn name_result_columns(statement: &mut Statement) {
-    let Statement::Query(query) = statement else { return };
-    let mut body = query.body.as_mut();
-    while let SetExpr::SetOperation { left, .. } = body {
-        body = left.as_mut();
-    }
-    let SetExpr::Select(select) = body else { return };
+    let Some(projection) = outer_projection(statement) else {
+        return;
+    };
     let mut seen = HashSet::new();
-    for (position, item) in select.projection.iter_mut().enumerate() {
+    for (position, item) in projection.iter_mut().enumerate() {
         let (expr, name) = match std::mem::replace(item, SelectItem::Wildcard(Default::default())) {
             SelectItem::UnnamedExpr(expr @ (Expr::Identifier(_) | Expr::CompoundIdentifier(_))) => {
                 let name = output_name(&expr).unwrap_or_default();
@@ -709,8 +917,10 @@ fn output_name(expr: &Expr) -> Option<String> {
         Expr::Cast {
             expr: inner, data_type, ..
         } => output_name(inner).or_else(|| type_column_name(data_type)),
-        Expr::CompoundFieldAccess { access_chain, .. } => match access_chain.last() {
+        // A subscript keeps the name of what it indexes (`s[i]` is `s`).
+        Expr::CompoundFieldAccess { root, access_chain } => match access_chain.last() {
             Some(AccessExpr::Dot(Expr::Identifier(field))) => Some(field.value.to_lowercase()),
+            Some(AccessExpr::Subscript(_)) => output_name(root),
             _ => None,
         },
         Expr::Case { .. } => Some("case".into()),
@@ -893,6 +1103,47 @@ mod tests {
         assert_eq!(
             rewritten("SELECT oid FROM pg_type WHERE oid = (SELECT count(*) FROM pg_class c WHERE c.oid = 1)"),
             "SELECT oid FROM pg_catalog.pg_type WHERE oid = (SELECT count(*) FROM pg_catalog.pg_class c WHERE c.oid = 1)"
+        );
+    }
+
+    #[test]
+    fn functions_in_from_are_relations_named_like_postgres() {
+        assert_eq!(
+            rewritten("SELECT s[i] FROM generate_series(1, 2) AS i, string_to_array('a,b', ',') s"),
+            "SELECT s[i] AS \"s\" FROM generate_series(1, 2) AS i (i), (SELECT string_to_array('a,b', ',') AS \"s\") AS \"s\""
+        );
+        // unnest keeps DataFusion's own reading; a column list names the column.
+        assert_eq!(
+            rewritten("SELECT x FROM unnest(ARRAY[1]) x, upper('a') AS t(u)"),
+            "SELECT x FROM UNNEST(ARRAY[1]) x, (SELECT upper('a') AS \"u\") AS \"t\""
+        );
+    }
+
+    #[test]
+    fn value_functions_keep_their_names() {
+        assert_eq!(
+            rewritten("SELECT current_user, current_catalog"),
+            "SELECT session_user AS \"current_user\", current_database() AS \"current_catalog\""
+        );
+    }
+
+    #[test]
+    fn computed_names_cast_to_regclass_are_looked_up() {
+        let sql = rewritten(
+            "SELECT col_description(format('%I.%I', s, t)::regclass::oid, 1), format('%I', t)::regclass FROM x",
+        );
+        assert!(
+            sql.starts_with("SELECT semgate_view_description(((parse_ident(format('%I.%I', s, t)))[cardinality(parse_ident(format('%I.%I', s, t)))::BIGINT]), 1::BIGINT) AS \"col_description\""),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("(SELECT max(semgate_class.oid) FROM pg_catalog.pg_class semgate_class"),
+            "{sql}"
+        );
+        // An oid column cast to regclass is an oid already.
+        assert_eq!(
+            rewritten("SELECT attrelid::regclass FROM a"),
+            "SELECT attrelid::REGCLASS AS \"attrelid\" FROM a"
         );
     }
 
