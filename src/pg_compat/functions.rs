@@ -24,6 +24,26 @@ pub const TO_REGTYPE: &str = "to_regtype";
 /// The description the semantic model gives a view (column 0) or one of its columns (1-based, as `attnum`).
 pub const VIEW_DESCRIPTION: &str = "semgate_view_description";
 
+/// Functions with one answer whatever their arguments, for questions whose answer is the same for every view: all
+/// are visible, none has a size, and semgate defines no functions, sequences or indexes of its own (a view's
+/// definition is the semantic model). Their arguments are dropped before planning.
+pub const CONSTANT_FUNCTIONS: [(&str, ScalarValue); 14] = [
+    ("pg_type_is_visible", ScalarValue::Boolean(Some(true))),
+    ("pg_function_is_visible", ScalarValue::Boolean(Some(true))),
+    ("pg_collation_is_visible", ScalarValue::Boolean(Some(true))),
+    ("pg_opclass_is_visible", ScalarValue::Boolean(Some(true))),
+    ("pg_table_size", ScalarValue::Int64(Some(0))),
+    ("pg_relation_size", ScalarValue::Int64(Some(0))),
+    ("pg_total_relation_size", ScalarValue::Int64(Some(0))),
+    ("pg_indexes_size", ScalarValue::Int64(Some(0))),
+    ("pg_get_serial_sequence", ScalarValue::Utf8(None)),
+    ("pg_get_indexdef", ScalarValue::Utf8(None)),
+    ("pg_get_viewdef", ScalarValue::Utf8(None)),
+    ("pg_get_function_result", ScalarValue::Utf8(None)),
+    ("pg_get_function_arguments", ScalarValue::Utf8(None)),
+    ("pg_advisory_unlock_all", ScalarValue::Utf8(None)),
+];
+
 /// Register the engine-wide functions: name lookups over the static catalog, descriptions from the model, and the
 /// constant answers PostgreSQL gives for views.
 pub fn register(ctx: &SessionContext, model: &SemanticModel) -> Result<()> {
@@ -31,32 +51,8 @@ pub fn register(ctx: &SessionContext, model: &SemanticModel) -> Result<()> {
     ctx.register_udf(lookup_udf(TO_REGPROC, proc_oids(&catalog)?));
     ctx.register_udf(lookup_udf(TO_REGTYPE, type_oids(&catalog)?));
     ctx.register_udf(ScalarUDF::from(ViewDescription::new(model)));
-    for name in [
-        "pg_type_is_visible",
-        "pg_function_is_visible",
-        "pg_collation_is_visible",
-        "pg_opclass_is_visible",
-    ] {
-        ctx.register_udf(constant(name, ScalarValue::Boolean(Some(true))));
-    }
-    for name in [
-        "pg_table_size",
-        "pg_relation_size",
-        "pg_total_relation_size",
-        "pg_indexes_size",
-    ] {
-        ctx.register_udf(constant(name, ScalarValue::Int64(Some(0))));
-    }
-    // semgate defines no functions, sequences or indexes of its own, and a view's definition is the semantic model.
-    for name in [
-        "pg_get_serial_sequence",
-        "pg_get_indexdef",
-        "pg_get_viewdef",
-        "pg_get_function_result",
-        "pg_get_function_arguments",
-        "pg_advisory_unlock_all",
-    ] {
-        ctx.register_udf(constant(name, ScalarValue::Utf8(None)));
+    for (name, answer) in CONSTANT_FUNCTIONS {
+        ctx.register_udf(constant(name, answer));
     }
     ctx.register_udf(constant("pg_my_temp_schema", ScalarValue::Int32(Some(0))));
     let started = std::time::SystemTime::now()

@@ -5,10 +5,11 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::LazyLock;
 
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
+    AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, LambdaFunction,
-    LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderByExpr, OrderByKind, Query,
+    LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderByExpr, OrderByKind, Query, Select,
     SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef, TableFactor, Value, ValueWithSpan, Visit,
     VisitMut, Visitor, VisitorMut,
 };
@@ -16,7 +17,7 @@ use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 
-use super::functions::{TO_REGPROC, TO_REGTYPE, VIEW_DESCRIPTION};
+use super::functions::{CONSTANT_FUNCTIONS, TO_REGPROC, TO_REGTYPE, VIEW_DESCRIPTION};
 
 /// PostgreSQL's dialect plus the rewrites drivers' catalog queries need (`::regclass`, `= ANY(ARRAY[…])`, …).
 static PARSER: LazyLock<PostgresCompatibilityParser> = LazyLock::new(PostgresCompatibilityParser::new);
@@ -298,7 +299,8 @@ impl VisitorMut for ExpressionRewrites {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-        if let Some(replacement) = oid_as_name(expr)
+        if let Some(replacement) = constant_call(expr)
+            .or_else(|| oid_as_name(expr))
             .or_else(|| relation_oid(expr))
             .or_else(|| array_of_unnest(expr))
             .or_else(|| array_of_subquery(expr))
@@ -317,7 +319,20 @@ impl VisitorMut for ExpressionRewrites {
                 compare_regproc_as_oid(left, right);
                 compare_regproc_as_oid(right, left);
             }
-            Expr::Subquery(query) => aggregate_correlated_subquery(query),
+            Expr::Subquery(query) => {
+                let guard = take_outer_conditions(query);
+                let value = spread_outer_projection(query);
+                if value.is_none() {
+                    aggregate_correlated_subquery(query);
+                }
+                if guard.is_some() || value.is_some() {
+                    let value = value.unwrap_or_else(|| Expr::Subquery(query.clone()));
+                    *expr = match guard {
+                        Some(guard) => when(guard, value),
+                        None => value,
+                    };
+                }
+            }
             _ => {}
         }
         ControlFlow::Continue(())
@@ -391,6 +406,13 @@ fn oid_as_name(expr: &Expr) -> Option<Expr> {
         ))),
         _ => None,
     }
+}
+
+/// A call of a function whose answer does not depend on its arguments, without them: arguments such as
+/// `attrelid::regclass::text` would cost a catalog lookup each, or a nested subquery DataFusion cannot decorrelate.
+fn constant_call(expr: &Expr) -> Option<Expr> {
+    let (name, args) = function_call(expr)?;
+    (!args.is_empty() && CONSTANT_FUNCTIONS.iter().any(|(constant, _)| *constant == name)).then(|| call(&name, vec![]))
 }
 
 /// `name::regclass` for a computed name (Metabase: `format('%I.%I', schema, table)::regclass`): the oid of the
@@ -768,12 +790,7 @@ fn aggregate_correlated_subquery(query: &mut Query) {
     if grouped || select.having.is_some() || select.distinct.is_some() {
         return;
     }
-    let local: HashSet<String> = select
-        .from
-        .iter()
-        .flat_map(|from| std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation)))
-        .flat_map(relation_names)
-        .collect();
+    let local = local_relations(select);
     let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] =
         select.projection.as_mut_slice()
     else {
@@ -783,6 +800,166 @@ fn aggregate_correlated_subquery(query: &mut Query) {
         return;
     }
     *item = call("max", vec![item.clone()]);
+}
+
+/// `(SELECT e FROM t WHERE outer_condition AND rest)` → `CASE WHEN outer_condition THEN (SELECT e FROM t WHERE rest)
+/// END`: a condition on the outer row alone (SQLAlchemy's `pg_attribute.attidentity != ''` in its identity lookup)
+/// is one DataFusion cannot decorrelate, and it only decides whether the subquery has rows at all. Removes those
+/// conditions from the subquery and returns them.
+fn take_outer_conditions(query: &mut Query) -> Option<Expr> {
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    let local = local_relations(select);
+    let (outer, inner): (Vec<Expr>, Vec<Expr>) = conjuncts(select.selection.take()?)
+        .into_iter()
+        .partition(|condition| names_only_outer_columns(condition, &local));
+    select.selection = inner.into_iter().reduce(and);
+    outer.into_iter().reduce(and)
+}
+
+/// `(SELECT f(t.a, o.b) FROM t WHERE p)` → `CASE WHEN (SELECT count(*) FROM t WHERE p) > 0 THEN f((SELECT max(t.a)
+/// FROM t WHERE p), o.b) END`: DataFusion cannot decorrelate an outer column in a subquery's result, only in its
+/// condition, so each of the subquery's own columns becomes a subquery of its own (SQLAlchemy builds its identity
+/// and collation options this way). Same answer for a subquery of at most one row, as a scalar subquery must be.
+fn spread_outer_projection(query: &Query) -> Option<Expr> {
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(exprs, _) if exprs.is_empty());
+    if grouped || select.having.is_some() || select.distinct.is_some() {
+        return None;
+    }
+    let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] = select.projection.as_slice()
+    else {
+        return None;
+    };
+    let local = local_relations(select);
+    if contains_aggregate(item) || !refers_outside(&None, item, &local) {
+        return None;
+    }
+    let with_projection = |projection: Expr| {
+        let mut copy = query.clone();
+        if let SetExpr::Select(select) = copy.body.as_mut() {
+            select.projection = vec![SelectItem::UnnamedExpr(projection)];
+        }
+        Expr::Subquery(Box::new(copy))
+    };
+    let mut value = item.clone();
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut value, |expr| {
+        let own_column = match expr {
+            Expr::Identifier(_) => true,
+            Expr::CompoundIdentifier(idents) => {
+                let qualifier: Vec<String> = idents[..idents.len() - 1]
+                    .iter()
+                    .map(|i| i.value.to_lowercase())
+                    .collect();
+                local.contains(&qualifier.join("."))
+            }
+            _ => false,
+        };
+        if own_column {
+            *expr = with_projection(call("max", vec![expr.clone()]));
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let rows = with_projection(call("count", vec![Expr::Wildcard(AttachedToken::empty())]));
+    let exists = Expr::BinaryOp {
+        left: Box::new(rows),
+        op: BinaryOperator::Gt,
+        right: Box::new(number("0")),
+    };
+    Some(when(exists, value))
+}
+
+/// `CASE WHEN condition THEN value END`.
+fn when(condition: Expr, value: Expr) -> Expr {
+    Expr::Case {
+        case_token: AttachedToken::empty(),
+        end_token: AttachedToken::empty(),
+        operand: None,
+        conditions: vec![CaseWhen {
+            condition,
+            result: value,
+        }],
+        else_result: None,
+    }
+}
+
+fn conjuncts(expr: Expr) -> Vec<Expr> {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
+            let mut all = conjuncts(*left);
+            all.extend(conjuncts(*right));
+            all
+        }
+        Expr::Nested(inner)
+            if matches!(
+                inner.as_ref(),
+                Expr::BinaryOp {
+                    op: BinaryOperator::And,
+                    ..
+                }
+            ) =>
+        {
+            conjuncts(*inner)
+        }
+        other => vec![other],
+    }
+}
+
+fn and(left: Expr, right: Expr) -> Expr {
+    Expr::BinaryOp {
+        left: Box::new(left),
+        op: BinaryOperator::And,
+        right: Box::new(right),
+    }
+}
+
+/// Whether `condition` names columns, all of them qualified by relations outside the subquery, and no subquery.
+fn names_only_outer_columns(condition: &Expr, local: &HashSet<String>) -> bool {
+    struct Columns<'a> {
+        local: &'a HashSet<String>,
+        outer: bool,
+    }
+    impl Visitor for Columns<'_> {
+        type Break = ();
+        fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+            match expr {
+                Expr::CompoundIdentifier(idents) => {
+                    let qualifier: Vec<String> = idents[..idents.len() - 1]
+                        .iter()
+                        .map(|i| i.value.to_lowercase())
+                        .collect();
+                    if self.local.contains(&qualifier.join(".")) {
+                        return ControlFlow::Break(());
+                    }
+                    self.outer = true;
+                }
+                Expr::Identifier(_) | Expr::Subquery(_) | Expr::Exists { .. } | Expr::InSubquery { .. } => {
+                    return ControlFlow::Break(());
+                }
+                _ => {}
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut columns = Columns { local, outer: false };
+    condition.visit(&mut columns).is_continue() && columns.outer
+}
+
+/// The names by which a SELECT's own FROM items can be referred to.
+fn local_relations(select: &Select) -> HashSet<String> {
+    select
+        .from
+        .iter()
+        .flat_map(|from| std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation)))
+        .flat_map(relation_names)
+        .collect()
 }
 
 /// How columns of a FROM item can be qualified: its alias, or its name with and without schema.
