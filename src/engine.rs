@@ -78,7 +78,10 @@ impl Engine {
         if let Some(pg_catalog) = catalog.schema("pg_catalog") {
             catalog.register_schema(
                 "pg_catalog",
-                Arc::new(crate::pg_compat::catalog::PgCatalogOverlay::new(pg_catalog)),
+                Arc::new(crate::pg_compat::catalog::PgCatalogOverlay::new(
+                    pg_catalog,
+                    Arc::new(crate::pg_compat::functions::view_description(model)),
+                )),
             )?;
         }
         crate::pg_compat::functions::register(&base, model)?;

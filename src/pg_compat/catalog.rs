@@ -14,8 +14,9 @@ use datafusion::catalog::information_schema::{INFORMATION_SCHEMA, InformationSch
 use datafusion::catalog::{CatalogProvider, MemTable, SchemaProvider, TableProvider};
 use datafusion::common::{Result, ScalarValue, cast::as_string_array};
 use datafusion::datasource::{ViewTable, provider_as_source};
+use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, LogicalPlanBuilder, ScalarUDF, Volatility, cast, col, create_udf, lit,
+    ColumnarValue, Expr, JoinType, LogicalPlanBuilder, ScalarUDF, Volatility, cast, col, create_udf, lit,
 };
 use pgwire::api::Type;
 
@@ -23,13 +24,92 @@ use pgwire::api::Type;
 #[derive(Debug)]
 pub struct PgCatalogOverlay {
     base: Arc<dyn SchemaProvider>,
+    /// The model's description of a view (column 0) or of its columns, which `pg_description` lists for them
+    /// (SQLAlchemy's and DBeaver's comments read that table, not `col_description`).
+    view_description: Arc<ScalarUDF>,
 }
 
 impl PgCatalogOverlay {
-    pub fn new(base: Arc<dyn SchemaProvider>) -> Self {
-        Self { base }
+    pub fn new(base: Arc<dyn SchemaProvider>, view_description: Arc<ScalarUDF>) -> Self {
+        Self { base, view_description }
+    }
+
+    /// The crate's `pg_description` (built-in objects) plus a row per described view and view column.
+    async fn pg_description(&self, builtin: Arc<dyn TableProvider>) -> Result<Arc<dyn TableProvider>> {
+        let (Some(class), Some(attribute)) = (
+            self.base.table("pg_class").await?,
+            self.base.table("pg_attribute").await?,
+        ) else {
+            return Ok(builtin);
+        };
+        let describe = |relation: Expr, column: Expr| {
+            Expr::ScalarFunction(ScalarFunction::new_udf(
+                self.view_description.clone(),
+                vec![cast(relation, DataType::Utf8), cast(column, DataType::Int64)],
+            ))
+        };
+        let row = |objoid: Expr, classoid: Expr, objsubid: Expr, description: Expr| {
+            vec![
+                cast(objoid, DataType::Int32).alias("objoid"),
+                cast(classoid, DataType::Int32).alias("classoid"),
+                cast(objsubid, DataType::Int32).alias("objsubid"),
+                description.alias("description"),
+            ]
+        };
+        // A relation's description names pg_class by the oid `'pg_catalog.pg_class'::regclass` gives here.
+        let class_oid = LogicalPlanBuilder::scan("k", provider_as_source(class.clone()), None)?
+            .filter(
+                col("k.relname")
+                    .eq(lit("pg_class"))
+                    .and(col("k.relnamespace").eq(lit(PG_CATALOG_NAMESPACE))),
+            )?
+            .project(vec![col("k.oid").alias("class_oid")])?
+            .build()?;
+        let views = LogicalPlanBuilder::scan("c", provider_as_source(class.clone()), None)?
+            .cross_join(class_oid.clone())?
+            .project(row(
+                col("c.oid"),
+                col("class_oid"),
+                lit(0i32),
+                describe(col("c.relname"), lit(0i64)),
+            ))?
+            .filter(col("description").is_not_null())?
+            .build()?;
+        let columns = LogicalPlanBuilder::scan("a", provider_as_source(attribute), None)?
+            .join(
+                LogicalPlanBuilder::scan("c", provider_as_source(class), None)?.build()?,
+                JoinType::Inner,
+                (vec!["a.attrelid"], vec!["c.oid"]),
+                None,
+            )?
+            .filter(col("a.attnum").gt(lit(0i16)))?
+            .cross_join(class_oid)?
+            .project(row(
+                col("c.oid"),
+                col("class_oid"),
+                col("a.attnum"),
+                describe(col("c.relname"), col("a.attnum")),
+            ))?
+            .filter(col("description").is_not_null())?
+            .build()?;
+        let builtin = LogicalPlanBuilder::scan("d", provider_as_source(builtin), None)?
+            .project(row(
+                col("objoid"),
+                col("classoid"),
+                col("objsubid"),
+                cast(col("description"), DataType::Utf8),
+            ))?
+            .build()?;
+        let plan = LogicalPlanBuilder::from(builtin)
+            .union(views)?
+            .union(columns)?
+            .build()?;
+        Ok(Arc::new(ViewTable::new(plan, None)))
     }
 }
+
+/// The oid of the `pg_catalog` namespace, in PostgreSQL as in the catalog crate.
+const PG_CATALOG_NAMESPACE: i32 = 11;
 
 #[async_trait]
 impl SchemaProvider for PgCatalogOverlay {
@@ -80,6 +160,7 @@ impl SchemaProvider for PgCatalogOverlay {
                 ],
             )?,
             "pg_type" => reshape(&name, table.clone(), &columns, &[("typacl", no_acl())])?,
+            "pg_description" => self.pg_description(table).await?,
             "pg_database" => reshape(
                 &name,
                 table.clone(),

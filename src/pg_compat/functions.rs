@@ -50,7 +50,7 @@ pub fn register(ctx: &SessionContext, model: &SemanticModel) -> Result<()> {
     let catalog = PgCatalogStaticTables::try_new()?;
     ctx.register_udf(lookup_udf(TO_REGPROC, proc_oids(&catalog)?));
     ctx.register_udf(lookup_udf(TO_REGTYPE, type_oids(&catalog)?));
-    ctx.register_udf(ScalarUDF::from(ViewDescription::new(model)));
+    ctx.register_udf(view_description(model));
     for (name, answer) in CONSTANT_FUNCTIONS {
         ctx.register_udf(constant(name, answer));
     }
@@ -429,6 +429,11 @@ impl ScalarUDFImpl for SessionSetting {
         };
         scalar_if_scalar(&args.args, Arc::new(result))
     }
+}
+
+/// [`VIEW_DESCRIPTION`] over `model`'s descriptions.
+pub fn view_description(model: &SemanticModel) -> ScalarUDF {
+    ScalarUDF::from(ViewDescription::new(model))
 }
 
 /// Descriptions of the semantic model's views and columns, for `obj_description`/`col_description` (psql `\d+`,

@@ -73,6 +73,18 @@ def test_inspector_columns(engine):
         assert column["nullable"] is True and column["default"] is None
 
 
+def test_inspector_comments_are_the_model_descriptions(engine):
+    # SQLAlchemy (and so Superset) reads comments from pg_description, not through col_description().
+    inspector = sa.inspect(engine)
+    comments = {c["name"]: c["comment"] for c in inspector.get_columns("sales")}
+    assert comments["revenue"] == "Net revenue, extended price after discount."
+    assert comments["region"] == "The customer's region."
+    assert comments["customer_count"] == "Number of customers, counted at the customer grain."
+    assert inspector.get_table_comment("sales")["text"] == (
+        "Order lines with their order, customer, geography and part. One row per line item."
+    )
+
+
 def test_inspector_pk_constraint(engine):
     pk = sa.inspect(engine).get_pk_constraint("sales")
     assert pk["constrained_columns"] == [] and pk["name"] is None
