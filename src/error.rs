@@ -4,6 +4,7 @@
 use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
+use crate::cursor::CursorError;
 use crate::nl::NlError;
 use crate::router::RouteError;
 use crate::semantic::SemanticError;
@@ -26,6 +27,8 @@ pub enum Error {
     NoCredentials(String),
     #[error(transparent)]
     Ask(#[from] NlError),
+    #[error("{}", cursor_message(.0))]
+    Cursor(#[from] CursorError),
 }
 
 /// Why a running statement stopped early; carried inside the engine's error so every protocol maps it alike.
@@ -53,6 +56,9 @@ impl Error {
             Error::Ask(NlError::NotUnderstood(_)) => "42703",
             Error::Ask(NlError::Values(e)) => query_sqlstate(e),
             Error::Ask(NlError::Llm(_)) => "58000",
+            Error::Cursor(CursorError::Exists(_)) => "42P03",
+            Error::Cursor(CursorError::Missing(_)) => "34000",
+            Error::Cursor(CursorError::Query(e)) => query_sqlstate(e),
         }
     }
 }
@@ -138,6 +144,13 @@ fn query_sqlstate(error: &DataFusionError) -> &str {
 }
 
 /// DataFusion's message without its backtrace and without the error-kind prefix.
+fn cursor_message(error: &CursorError) -> String {
+    match error {
+        CursorError::Query(e) => query_message(e),
+        other => other.to_string(),
+    }
+}
+
 fn query_message(error: &DataFusionError) -> String {
     if let DataFusionError::External(inner) = root(error)
         && let Some(interrupted) = inner.downcast_ref::<Interrupted>()

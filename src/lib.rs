@@ -5,7 +5,7 @@
 //! One pipeline, several front ends; data flows one way:
 //!
 //! - [`protocol`]: wire front ends ([`protocol::pg`]: PostgreSQL via pgwire). They translate messages and nothing else.
-//! - [`session`]: who is connected, their settings and DataFusion context.
+//! - [`session`]: who is connected, their settings and DataFusion context; their open [`cursor`]s.
 //! - [`router`]: splits client strings into statements; SQL queries go on, session commands (SET, SHOW, BEGIN, …)
 //!   are answered by the session, `ASK` goes to the session's resolver, writes are refused (read-only).
 //! - [`semantic`]: the YAML model ([`semantic::spec`]) loaded and checked ([`semantic::load`]) into views; queries
@@ -26,6 +26,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod cursor;
 pub mod demo;
 pub mod engine;
 pub mod error;

@@ -2,7 +2,8 @@
 //! Writes are refused here, before anything is planned, because semgate is read-only.
 
 use datafusion::sql::sqlparser::ast::{
-    CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Statement,
+    CloseCursor, CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, CopyTarget, Declare, DeclareType,
+    FetchDirection, Statement, Value, ValueWithSpan,
 };
 
 use crate::pg_compat;
@@ -29,6 +30,23 @@ pub enum Routed {
     Command(SessionCommand),
     /// `ASK <question>`, `EXPLAIN ASK <question>`, `ASK RESET`: for the session's resolver.
     Ask(Ask),
+    /// `DECLARE … CURSOR`, `FETCH`, `CLOSE`: for the session's cursors.
+    Cursor(CursorCommand),
+}
+
+/// A statement about a cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CursorCommand {
+    Declare {
+        name: String,
+        query: Box<Statement>,
+        /// `WITH HOLD`: the cursor outlives its transaction.
+        hold: bool,
+    },
+    /// `FETCH [FORWARD] n | NEXT | ALL`: `count` is `None` for ALL.
+    Fetch { name: String, count: Option<usize> },
+    /// `CLOSE name`, or `CLOSE ALL` (`None`).
+    Close(Option<String>),
 }
 
 /// A natural-language statement.
@@ -70,8 +88,8 @@ pub enum SessionCommand {
     Rollback,
     DiscardAll,
     Deallocate(Option<String>),
-    /// Commands about things semgate never has (cursors, notification channels), accepted as PostgreSQL would with
-    /// none open; connection pools send them on release (asyncpg: `CLOSE ALL; UNLISTEN *`). Holds the command tag.
+    /// Commands about things semgate never has (notification channels), accepted as PostgreSQL would with none
+    /// open; connection pools send them on release (asyncpg: `UNLISTEN *`). Holds the command tag.
     NothingToDo(&'static str),
 }
 
@@ -126,6 +144,43 @@ pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
             })
         }
         Statement::Copy { to: true, .. } => Err(RouteError::Unsupported("COPY TO a file or program".into())),
+        Statement::Declare { stmts } => match stmts.as_slice() {
+            [
+                Declare {
+                    names,
+                    declare_type: Some(DeclareType::Cursor),
+                    for_query: Some(query),
+                    hold,
+                    scroll,
+                    ..
+                },
+            ] if names.len() == 1 => {
+                if *scroll == Some(true) {
+                    return Err(RouteError::Unsupported(
+                        "DECLARE … SCROLL CURSOR (cursors only move forward: declare it NO SCROLL)".into(),
+                    ));
+                }
+                Ok(Routed::Cursor(CursorCommand::Declare {
+                    name: names[0].value.clone(),
+                    query: Box::new(Statement::Query(query.clone())),
+                    hold: hold.unwrap_or(false),
+                }))
+            }
+            _ => Err(RouteError::Unsupported("DECLARE other than one cursor".into())),
+        },
+        Statement::Fetch {
+            name,
+            direction,
+            into: None,
+            ..
+        } => Ok(Routed::Cursor(CursorCommand::Fetch {
+            name: name.value.clone(),
+            count: fetch_count(direction)?,
+        })),
+        Statement::Close { cursor } => Ok(Routed::Cursor(CursorCommand::Close(match cursor {
+            CloseCursor::All => None,
+            CloseCursor::Specific { name } => Some(name.value.clone()),
+        }))),
         other => {
             let keyword = first_words(&other.to_string());
             if is_write(&keyword) {
@@ -134,6 +189,24 @@ pub fn route_one(sql: &str) -> Result<Routed, RouteError> {
                 Err(RouteError::Unsupported(keyword))
             }
         }
+    }
+}
+
+/// How many rows a FETCH direction asks for (`None`: all); cursors only move forward.
+fn fetch_count(direction: &FetchDirection) -> Result<Option<usize>, RouteError> {
+    let number = |limit: &ValueWithSpan| match &limit.value {
+        Value::Number(n, _) => n
+            .parse::<usize>()
+            .map_err(|_| RouteError::Syntax(format!("FETCH count must be a whole number of rows, not {n}"))),
+        other => Err(RouteError::Syntax(format!("FETCH count must be a number, not {other}"))),
+    };
+    match direction {
+        FetchDirection::Next | FetchDirection::Forward { limit: None } => Ok(Some(1)),
+        FetchDirection::Count { limit } | FetchDirection::Forward { limit: Some(limit) } => number(limit).map(Some),
+        FetchDirection::All | FetchDirection::ForwardAll => Ok(None),
+        other => Err(RouteError::Unsupported(format!(
+            "FETCH {other} (cursors only move forward: FETCH n, NEXT or ALL)"
+        ))),
     }
 }
 
@@ -248,7 +321,6 @@ fn session_command(sql: &str) -> Result<Option<SessionCommand>, RouteError> {
         "commit" | "end" => SessionCommand::Commit,
         "rollback" | "abort" => SessionCommand::Rollback,
         "discard" => SessionCommand::DiscardAll,
-        "close" if lower.get(1).map(String::as_str) == Some("all") => SessionCommand::NothingToDo("CLOSE CURSOR ALL"),
         "unlisten" => SessionCommand::NothingToDo("UNLISTEN"),
         "deallocate" => {
             let rest: Vec<&str> = words[1..]
@@ -493,6 +565,37 @@ mod tests {
         assert!(matches!(routed("SELECT 1 AS ask"), Routed::Query(_)));
         assert!(matches!(routed("EXPLAIN SELECT 1"), Routed::Query(_)));
         assert!(route_one("ASKING 1").is_err());
+    }
+
+    #[test]
+    fn routes_cursor_statements() {
+        let declare = route_one(r#"declare "SQL_CUR1" cursor with hold for SELECT region FROM sales"#).unwrap();
+        assert!(
+            matches!(&declare, Routed::Cursor(CursorCommand::Declare { name, hold: true, .. }) if name == "SQL_CUR1"),
+            "{declare:?}"
+        );
+        let fetch = |sql| match route_one(sql) {
+            Ok(Routed::Cursor(CursorCommand::Fetch { count, .. })) => Ok(count),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(fetch(r#"fetch 100 in "SQL_CUR1""#), Ok(Some(100)));
+        assert_eq!(fetch("FETCH FORWARD 5 FROM c"), Ok(Some(5)));
+        assert_eq!(fetch("FETCH NEXT FROM c"), Ok(Some(1)));
+        assert_eq!(fetch("FETCH ALL FROM c"), Ok(None));
+        assert!(
+            fetch("FETCH BACKWARD 1 FROM c")
+                .unwrap_err()
+                .contains("only move forward")
+        );
+        assert_eq!(
+            route_one("CLOSE ALL").unwrap(),
+            Routed::Cursor(CursorCommand::Close(None))
+        );
+        assert_eq!(
+            route_one("close c").unwrap(),
+            Routed::Cursor(CursorCommand::Close(Some("c".into())))
+        );
     }
 
     #[test]

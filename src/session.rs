@@ -13,6 +13,7 @@ use datafusion::sql::sqlparser::ast::Statement;
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::{CACHE_SETTING, ResultCache};
+use crate::cursor::Cursors;
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
 use crate::nl::query::literal;
@@ -83,6 +84,8 @@ pub struct Session {
     cache: Arc<ResultCache>,
     /// The last question asked, which a follow-up (`ASK now by month`) refines; `ASK RESET` clears it.
     last_question: Mutex<Option<SemanticQuery>>,
+    /// Results being read a FETCH at a time (psqlODBC's DECLARE/FETCH).
+    pub cursors: Cursors,
 }
 
 /// What an ASK statement became.
@@ -119,6 +122,7 @@ impl Session {
             asker,
             cache: engine.cache.clone(),
             last_question: Mutex::new(None),
+            cursors: Cursors::default(),
         }
     }
 

@@ -168,6 +168,10 @@ impl FlightSqlFrontend {
                     .into(),
             )),
             Routed::Command(command) => command_plan(session, &command).map_err(status),
+            Routed::Cursor(_) => Err(status(
+                RouteError::Unsupported("cursors over Flight SQL (results stream already: run the query)".into())
+                    .into(),
+            )),
             // The SQL an ASK ran goes to the log; Flight has no notices.
             Routed::Ask(ask) => match session.ask(&ask).await.map_err(status)? {
                 Answer::Query { statement, .. } => Engine::plan(&session.ctx, *statement)

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
@@ -35,7 +35,7 @@ use pgwire::messages::startup::ParameterStatus;
 use crate::config::Users;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::router::{self, CopyFormat, Routed, SessionCommand};
+use crate::router::{self, CopyFormat, CursorCommand, Routed, SessionCommand};
 use crate::session::{Answer, CurrentBackend, Session};
 
 const SCRAM_ITERATIONS: usize = 4096;
@@ -180,6 +180,24 @@ pub enum Prepared {
         format: CopyFormat,
     },
     Command(SessionCommand),
+    Cursor(CursorStep),
+}
+
+/// A cursor statement as prepared: DECLARE's query planned like any query, FETCH with the cursor's columns (for
+/// Describe).
+#[derive(Debug)]
+pub enum CursorStep {
+    Declare {
+        name: String,
+        plan: LogicalPlan,
+        hold: bool,
+    },
+    Fetch {
+        name: String,
+        count: Option<usize>,
+        schema: SchemaRef,
+    },
+    Close(Option<String>),
 }
 
 pub struct StatementParser {
@@ -209,6 +227,17 @@ impl StatementParser {
                 format,
             }),
             Routed::Query(statement) => query(session, statement, None).await,
+            Routed::Cursor(CursorCommand::Declare { name, query, hold }) => Ok(Prepared::Cursor(CursorStep::Declare {
+                name,
+                plan: Engine::plan(&session.ctx, *query).await?,
+                hold,
+            })),
+            Routed::Cursor(CursorCommand::Fetch { name, count }) => Ok(Prepared::Cursor(CursorStep::Fetch {
+                schema: session.cursors.schema(&name).await?,
+                name,
+                count,
+            })),
+            Routed::Cursor(CursorCommand::Close(name)) => Ok(Prepared::Cursor(CursorStep::Close(name))),
             // Translated at Parse, so Describe reports the answer's columns (JDBC and DBeaver prepare first).
             Routed::Ask(ask) => match session.ask(&ask).await? {
                 Answer::Query { statement, notice } => query(session, statement, notice).await,
@@ -268,7 +297,7 @@ impl QueryParser for StatementParser {
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
         Ok(match stmt.as_ref() {
             Prepared::Query { parameter_types, .. } => parameter_types.iter().map(pg_type).collect(),
-            Prepared::CopyOut { .. } | Prepared::Command(_) => vec![],
+            Prepared::CopyOut { .. } | Prepared::Command(_) | Prepared::Cursor(_) => vec![],
         })
     }
 
@@ -277,7 +306,8 @@ impl QueryParser for StatementParser {
         match stmt.as_ref() {
             Prepared::Query { plan, .. } => fields(&Engine::result_schema(plan), &format),
             Prepared::Command(SessionCommand::Show(name)) => Ok(show_fields(name)),
-            Prepared::CopyOut { .. } | Prepared::Command(_) => Ok(vec![]),
+            Prepared::Cursor(CursorStep::Fetch { schema, .. }) => fields(schema, &format),
+            Prepared::CopyOut { .. } | Prepared::Command(_) | Prepared::Cursor(_) => Ok(vec![]),
         }
     }
 }
@@ -321,6 +351,7 @@ impl SimpleQueryHandler for StatementParser {
                     }
                     Ok(Prepared::CopyOut { plan, format }) => run_copy(&session, plan, &format).await,
                     Ok(Prepared::Command(command)) => run_command(client, &session, &command).await,
+                    Ok(Prepared::Cursor(step)) => run_cursor(&session, &step, &Format::UnifiedText).await,
                     Err(e) => Err(e),
                 },
                 Err(e) => Err(e.into()),
@@ -383,6 +414,20 @@ impl ExtendedQueryHandler for StatementParser {
             }
             Prepared::CopyOut { plan, format } => run_copy(&session, plan.clone(), format).await.map_err(to_pg),
             Prepared::Command(command) => run_command(client, &session, command).await.map_err(to_pg),
+            Prepared::Cursor(step) => {
+                let response = run_cursor(&session, step, &portal.result_column_format)
+                    .await
+                    .map_err(to_pg)?;
+                match step {
+                    CursorStep::Declare { name, .. } => {
+                        let schema = session.cursors.schema(name).await.map_err(|e| to_pg(e.into()))?;
+                        client.portal_store().put_portal(Arc::new(cursor_portal(name, schema)));
+                    }
+                    CursorStep::Close(Some(name)) => client.portal_store().rm_portal(name),
+                    _ => {}
+                }
+                Ok(response)
+            }
         }
     }
 
@@ -448,6 +493,47 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
         })
         .flatten();
     Ok(QueryResponse::new(fields, rows))
+}
+
+/// PostgreSQL opens a cursor as a portal of the same name: psycopg 3 describes that portal before its first FETCH,
+/// and executing it fetches the rest of the rows.
+fn cursor_portal(name: &str, schema: SchemaRef) -> Portal<Arc<Prepared>> {
+    let fetch_all = Prepared::Cursor(CursorStep::Fetch {
+        name: name.to_string(),
+        count: None,
+        schema,
+    });
+    Portal::new_cursor(
+        name.to_string(),
+        Arc::new(StoredStatement::new(name.to_string(), Arc::new(fetch_all), vec![])),
+    )
+}
+
+/// A cursor statement: DECLARE starts the query, FETCH sends the next rows as they are read.
+async fn run_cursor(session: &Session, step: &CursorStep, format: &Format) -> Result<Response, Error> {
+    Ok(match step {
+        CursorStep::Declare { name, plan, hold } => {
+            let rows = session.execute(plan.clone(), None).await?;
+            session.cursors.declare(name, rows, *hold).await?;
+            Response::Execution(Tag::new("DECLARE CURSOR"))
+        }
+        CursorStep::Fetch { name, count, .. } => {
+            let mut response = encode(session.cursors.fetch(name, *count).await?, format)?;
+            response.set_command_tag("FETCH");
+            Response::Query(response)
+        }
+        CursorStep::Close(name) => {
+            match name {
+                Some(name) => session.cursors.close(name).await?,
+                None => session.cursors.close_all().await,
+            }
+            Response::Execution(Tag::new(if name.is_some() {
+                "CLOSE CURSOR"
+            } else {
+                "CLOSE CURSOR ALL"
+            }))
+        }
+    })
 }
 
 /// `COPY … TO STDOUT`: rows encoded in the requested COPY format as batches arrive.
@@ -600,10 +686,17 @@ where
         }
         SessionCommand::NothingToDo(tag) => Response::Execution(Tag::new(tag)),
         SessionCommand::Begin => Response::TransactionStart(Tag::new("BEGIN")),
-        SessionCommand::Commit => Response::TransactionEnd(Tag::new("COMMIT")),
-        SessionCommand::Rollback => Response::TransactionEnd(Tag::new("ROLLBACK")),
+        SessionCommand::Commit => {
+            session.cursors.end_transaction().await;
+            Response::TransactionEnd(Tag::new("COMMIT"))
+        }
+        SessionCommand::Rollback => {
+            session.cursors.end_transaction().await;
+            Response::TransactionEnd(Tag::new("ROLLBACK"))
+        }
         SessionCommand::DiscardAll => {
             session.reset_all();
+            session.cursors.close_all().await;
             client.portal_store().clear_portals();
             Response::Execution(Tag::new("DISCARD ALL"))
         }
