@@ -4,14 +4,16 @@
 //! and index `conkey`, and Grafana, Metabase and Power BI read PostgreSQL type names from `information_schema.columns`
 //! and join its constraint views.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, ArrayRef, StringArray};
+use datafusion::arrow::array::{Array, ArrayRef, ListBuilder, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::information_schema::{INFORMATION_SCHEMA, InformationSchemaProvider};
 use datafusion::catalog::{CatalogProvider, MemTable, SchemaProvider, TableProvider};
+use datafusion::common::metadata::FieldMetadata;
 use datafusion::common::{Result, ScalarValue, cast::as_string_array};
 use datafusion::datasource::{ViewTable, provider_as_source};
 use datafusion::logical_expr::expr::ScalarFunction;
@@ -19,6 +21,27 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, JoinType, LogicalPlanBuilder, ScalarUDF, Volatility, cast, col, create_udf, lit,
 };
 use pgwire::api::Type;
+
+/// Field metadata naming the PostgreSQL vector type (`int2vector`, `oidvector`) a list column is: clients are told
+/// that type, and read its text form as `1 2`, not as an array's `{1,2}`.
+const VECTOR_TYPE_KEY: &str = "semgate.pg_vector";
+
+/// The PostgreSQL vector type a column is, if it is one. Only a list is: the metadata outlives casts
+/// (`indkey::varchar`).
+pub fn vector_type(field: &Field) -> Option<Type> {
+    if !matches!(field.data_type(), DataType::List(_)) {
+        return None;
+    }
+    match field.metadata().get(VECTOR_TYPE_KEY)?.as_str() {
+        "int2vector" => Some(Type::INT2_VECTOR),
+        "oidvector" => Some(Type::OID_VECTOR),
+        _ => None,
+    }
+}
+
+fn vector_metadata(kind: &str) -> HashMap<String, String> {
+    HashMap::from([(VECTOR_TYPE_KEY.to_string(), kind.to_string())])
+}
 
 /// The crate's `pg_catalog` with the relations below replaced; every other relation is the crate's own.
 #[derive(Debug)]
@@ -160,6 +183,23 @@ impl SchemaProvider for PgCatalogOverlay {
                 ],
             )?,
             "pg_type" => reshape(&name, table.clone(), &columns, &[("typacl", no_acl())])?,
+            // The crate keeps these arrays as text (`23 23`, `[1034, 26]`, `['acl', 'grantee']`); pgcli casts them
+            // (`proargtypes::regtype[]`) and drivers index them.
+            "pg_proc" => {
+                let ints = list_udf(DataType::Int32);
+                let texts = list_udf(DataType::Utf8);
+                reshape(
+                    &name,
+                    table.clone(),
+                    &columns,
+                    &[
+                        ("proargtypes", ints.call(vec![col("proargtypes")])),
+                        ("proallargtypes", ints.call(vec![col("proallargtypes")])),
+                        ("proargnames", texts.call(vec![col("proargnames")])),
+                        ("proargmodes", texts.call(vec![col("proargmodes")])),
+                    ],
+                )?
+            }
             "pg_description" => self.pg_description(table).await?,
             "pg_database" => reshape(
                 &name,
@@ -220,9 +260,16 @@ fn reshape(
 ) -> Result<Arc<dyn TableProvider>> {
     let projection: Vec<Expr> = columns
         .iter()
-        .map(|&column| match replaced.iter().find(|(name, _)| *name == column) {
-            Some((_, expr)) => expr.clone().alias(column),
-            None => col(column),
+        .map(|&column| {
+            let expr = match replaced.iter().find(|(name, _)| *name == column) {
+                Some((_, expr)) => expr.clone(),
+                None => col(column),
+            };
+            let vector = VECTOR_COLUMNS.iter().find(|(name, _)| *name == column);
+            expr.alias_with_metadata(
+                column,
+                vector.map(|(_, kind)| FieldMetadata::from(vector_metadata(kind))),
+            )
         })
         .collect();
     let plan = LogicalPlanBuilder::scan(name, provider_as_source(base), None)?
@@ -239,7 +286,13 @@ fn typed_null(data_type: DataType) -> Expr {
 fn empty(columns: Vec<(&str, DataType)>) -> Result<Arc<dyn TableProvider>> {
     let fields: Vec<Field> = columns
         .into_iter()
-        .map(|(name, data_type)| Field::new(name, data_type, true))
+        .map(|(name, data_type)| {
+            let field = Field::new(name, data_type, true);
+            match VECTOR_COLUMNS.iter().find(|(column, _)| *column == name) {
+                Some((_, kind)) => field.with_metadata(vector_metadata(kind)),
+                None => field,
+            }
+        })
         .collect();
     Ok(Arc::new(MemTable::try_new(
         Arc::new(Schema::new(fields)),
@@ -250,6 +303,15 @@ fn empty(columns: Vec<(&str, DataType)>) -> Result<Arc<dyn TableProvider>> {
 fn array_of(element: DataType) -> DataType {
     DataType::List(Arc::new(Field::new_list_field(element, true)))
 }
+
+/// Columns of PostgreSQL's vector types, by name.
+const VECTOR_COLUMNS: [(&str, &str); 5] = [
+    ("indkey", "int2vector"),
+    ("indoption", "int2vector"),
+    ("indcollation", "oidvector"),
+    ("indclass", "oidvector"),
+    ("proargtypes", "oidvector"),
+];
 
 /// PostgreSQL 15's `pg_index`; `int2vector` and `oidvector` columns as arrays, which `unnest`, `indkey[i]` and
 /// `_pg_expandarray` accept.
@@ -449,6 +511,46 @@ impl SchemaProvider for InformationSchemaOverlay {
     fn table_exist(&self, name: &str) -> bool {
         self.base.table_exist(name) || CONSTRAINT_VIEWS.contains(&name.to_ascii_lowercase().as_str())
     }
+}
+
+/// A list the catalog crate stores as text (`23 23`, `[1034, 26]`, `['i', 'o']`) as an array of `element`;
+/// NULL stays NULL.
+fn list_udf(element: DataType) -> ScalarUDF {
+    let name = format!("semgate_list_of_{}", element.to_string().to_lowercase());
+    let list_type = array_of(element.clone());
+    create_udf(
+        &name,
+        vec![DataType::Utf8],
+        list_type,
+        Volatility::Immutable,
+        Arc::new(move |args: &[ColumnarValue]| {
+            let texts = ColumnarValue::values_to_arrays(args)?;
+            let texts = as_string_array(&texts[0])?;
+            let mut items = ListBuilder::new(StringBuilder::new());
+            for text in texts.iter() {
+                match text {
+                    None => items.append_null(),
+                    Some(text) => {
+                        let inner = text.trim().trim_start_matches('[').trim_end_matches(']');
+                        let separator = if inner.contains(',') { ',' } else { ' ' };
+                        for item in inner
+                            .split(separator)
+                            .map(|i| i.trim().trim_matches('\''))
+                            .filter(|i| !i.is_empty())
+                        {
+                            items.values().append_value(item);
+                        }
+                        items.append(true);
+                    }
+                }
+            }
+            let lists: ArrayRef = Arc::new(items.finish());
+            Ok(ColumnarValue::Array(datafusion::arrow::compute::cast(
+                &lists,
+                &array_of(element.clone()),
+            )?))
+        }),
+    )
 }
 
 /// The two names PostgreSQL's `information_schema.columns` gives a type.

@@ -301,6 +301,7 @@ impl VisitorMut for ExpressionRewrites {
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
         if let Some(replacement) = constant_call(expr)
             .or_else(|| oid_as_name(expr))
+            .or_else(|| type_oids_as_names(expr))
             .or_else(|| relation_oid(expr))
             .or_else(|| array_of_unnest(expr))
             .or_else(|| array_of_subquery(expr))
@@ -462,6 +463,42 @@ fn last_name_part(name: &Expr) -> Expr {
         .try_with_sql(&format!("(({parts})[cardinality({parts})::bigint])"))
         .and_then(|mut parser| parser.parse_expr())
         .expect("generated expressions parse")
+}
+
+/// `x::regtype[]::text[]` (pgcli's argument types: `COALESCE(proallargtypes::regtype[],
+/// proargtypes::regtype[])::text[]`): each type's name, where the `regtype[]` alone is an array of oids here.
+fn type_oids_as_names(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: inner, data_type, ..
+    } = expr
+    else {
+        return None;
+    };
+    if !matches!(type_name(data_type).as_str(), "text[]" | "varchar[]" | "name[]") || !is_type_oid_array(inner) {
+        return None;
+    }
+    let element = Ident::new("type_oid");
+    let lambda = Expr::Lambda(LambdaFunction {
+        params: OneOrManyWithParens::One(LambdaFunctionParameter {
+            name: element.clone(),
+            data_type: None,
+        }),
+        body: Box::new(call("format_type", vec![Expr::Identifier(element), null()])),
+        syntax: LambdaSyntax::Arrow,
+    });
+    Some(call("array_transform", vec![(**inner).clone(), lambda]))
+}
+
+/// Whether `expr` is a `regtype[]`: a cast to it, or a COALESCE of them.
+fn is_type_oid_array(expr: &Expr) -> bool {
+    match expr {
+        Expr::Nested(inner) => is_type_oid_array(inner),
+        Expr::Cast { data_type, .. } => type_name(data_type) == "regtype[]",
+        _ => match function_call(expr) {
+            Some((name, args)) if name == "coalesce" => !args.is_empty() && args.iter().all(is_type_oid_array),
+            _ => false,
+        },
+    }
 }
 
 /// `obj_description(oid, 'pg_class')` and `col_description(oid, attnum)`: the semantic model's descriptions of its

@@ -6,7 +6,10 @@ use std::fmt::Debug;
 use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
@@ -31,10 +34,12 @@ use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::copy::CopyData;
 use pgwire::messages::response::NoticeResponse;
 use pgwire::messages::startup::ParameterStatus;
+use tokio_postgres::types::Kind;
 
 use crate::config::Users;
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::pg_compat::catalog;
 use crate::router::{self, CopyFormat, CursorCommand, Routed, SessionCommand};
 use crate::session::{Answer, CurrentBackend, Session};
 
@@ -486,9 +491,15 @@ async fn run_query(
 fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryResponse, Error> {
     let fields = result_fields(stream.schema().as_ref(), format)?;
     let row_fields = fields.clone();
+    let row_format = format.clone();
     let rows = stream
         .map(move |batch| match batch {
-            Ok(batch) => stream::iter(arrow_pg::datatypes::encode_recordbatch(row_fields.clone(), batch)).left_stream(),
+            Ok(batch) => match vectors_as_text(batch, &row_format) {
+                Ok(batch) => {
+                    stream::iter(arrow_pg::datatypes::encode_recordbatch(row_fields.clone(), batch)).left_stream()
+                }
+                Err(e) => stream::iter(std::iter::once(Err(to_pg(Error::Query(e.into()))))).right_stream(),
+            },
             Err(e) => stream::iter(std::iter::once(Err(to_pg(Error::Query(e))))).right_stream(),
         })
         .flatten();
@@ -577,7 +588,7 @@ async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> 
     let leftover_header = header.clone();
     let rows = stream
         .map(move |batch| {
-            let copied: Vec<PgWireResult<CopyData>> = match batch {
+            let copied: Vec<PgWireResult<CopyData>> = match batch.and_then(|b| Ok(vectors_as_text(b, &wire_format)?)) {
                 Ok(batch) => (0..batch.num_rows())
                     .map(|row| {
                         for (col, field) in fields.iter().enumerate() {
@@ -615,7 +626,64 @@ fn result_fields(schema: &Schema, format: &Format) -> Result<Arc<Vec<FieldInfo>>
 }
 
 fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
-    arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)
+    let mut fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)?;
+    // PostgreSQL's vector types, which arrow-pg would call arrays. In text they are sent as already formatted text
+    // (see `vectors_as_text`), so the type must not make the encoder quote it as an array element.
+    for (i, (info, field)) in fields.iter_mut().zip(schema.fields()).enumerate() {
+        if let Some(vector) = catalog::vector_type(field) {
+            let vector = if format.is_text(i) {
+                Type::new(
+                    vector.name().to_string(),
+                    vector.oid(),
+                    Kind::Simple,
+                    vector.schema().to_string(),
+                )
+            } else {
+                vector
+            };
+            *info = FieldInfo::new(
+                info.name().to_string(),
+                info.table_id(),
+                info.column_id(),
+                vector,
+                info.format(),
+            );
+        }
+    }
+    Ok(fields)
+}
+
+/// Vector columns (`int2vector`, `oidvector`) sent as text carry PostgreSQL's text form, `1 2`; in binary they are
+/// arrays on the wire too.
+fn vectors_as_text(batch: RecordBatch, format: &Format) -> Result<RecordBatch, ArrowError> {
+    let schema = batch.schema();
+    let is_text_vector = |i: usize| format.is_text(i) && catalog::vector_type(schema.field(i)).is_some();
+    if !(0..batch.num_columns()).any(is_text_vector) {
+        return Ok(batch);
+    }
+    let mut fields = Vec::with_capacity(batch.num_columns());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (i, column) in batch.columns().iter().enumerate() {
+        if !is_text_vector(i) {
+            fields.push(schema.field(i).clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let lists = column.as_list::<i32>();
+        let mut text = Vec::with_capacity(lists.len());
+        for row in 0..lists.len() {
+            text.push(if lists.is_null(row) {
+                None
+            } else {
+                let elements = cast(&lists.value(row), &DataType::Utf8)?;
+                let elements = elements.as_string::<i32>();
+                Some(elements.iter().map(|e| e.unwrap_or("0")).collect::<Vec<_>>().join(" "))
+            });
+        }
+        fields.push(schema.field(i).as_ref().clone().with_data_type(DataType::Utf8));
+        columns.push(Arc::new(StringArray::from(text)) as ArrayRef);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
 fn pg_type(data_type: &DataType) -> Type {

@@ -71,6 +71,13 @@ def test_completion_refresher_queries(cli, name):
         # The others file what they find under the schemas found first.
         completer.extend_schemata(cli.pgexecute.schemata())
     CompletionRefresher.refreshers[name](completer, cli.pgexecute)
+    if name == "functions":
+        # Argument types come from pg_proc's oidvector/oid[] columns cast to regtype[] and then text[].
+        (int4pl,) = completer.dbmetadata["functions"]["pg_catalog"]["int4pl"]
+        assert (int4pl.arg_types, int4pl.return_type) == (("integer", "integer"), "integer")
+        (explode,) = completer.dbmetadata["functions"]["pg_catalog"]["aclexplode"]
+        assert explode.arg_names == ("acl", "grantor", "grantee", "privilege_type", "is_grantable")
+        assert explode.arg_modes == ("i", "o", "o", "o", "o")
 
 
 def test_completion_refresh_at_startup(cli):
