@@ -134,7 +134,7 @@ impl ScalarUDFImpl for Format {
             };
             result.push(match value(0) {
                 None => None,
-                Some(template) => Some(format_row(template, texts.len() - 1, |n| value(n))?),
+                Some(template) => Some(format_row(template, texts.len() - 1, value)?),
             });
         }
         scalar_if_scalar(&args.args, Arc::new(StringArray::from(result)))
