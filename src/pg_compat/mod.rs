@@ -127,6 +127,50 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
     }
 }
 
+/// The elements of a one-dimensional PostgreSQL array literal in text form (`{"p", "f"}`, `{a,b}`,
+/// `{NULL,"say \"hi\""}`), as PostgreSQL's `array_in` reads it: quotes and backslashes escape, spaces around
+/// elements are not part of them, an unquoted NULL is NULL. `None` when it is not such a literal.
+pub fn array_elements(text: &str) -> Option<Vec<Option<String>>> {
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?;
+    let mut elements = Vec::new();
+    let mut chars = inner.chars().peekable();
+    if inner.trim().is_empty() {
+        return Some(elements);
+    }
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let element = if chars.next_if_eq(&'"').is_some() {
+            let mut quoted = String::new();
+            loop {
+                match chars.next()? {
+                    '"' => break,
+                    '\\' => quoted.push(chars.next()?),
+                    c => quoted.push(c),
+                }
+            }
+            while chars.next_if(|c| c.is_whitespace()).is_some() {}
+            Some(quoted)
+        } else {
+            let mut plain = String::new();
+            while let Some(c) = chars.next_if(|&c| c != ',') {
+                match c {
+                    '{' | '}' | '"' => return None,
+                    '\\' => plain.push(chars.next()?),
+                    c => plain.push(c),
+                }
+            }
+            let plain = plain.trim().to_string();
+            (!plain.eq_ignore_ascii_case("null")).then_some(plain)
+        };
+        elements.push(element);
+        match chars.next() {
+            Some(',') => continue,
+            None => return Some(elements),
+            Some(_) => return None,
+        }
+    }
+}
+
 /// A string literal PostgreSQL accepts as a boolean (`'t'`, `'false'`, `'on'`, …), as a boolean literal.
 fn boolean_literal(expr: &Expr) -> Option<Expr> {
     let Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)), _) = expr else {
@@ -148,4 +192,24 @@ fn typed(placeholder: Placeholder, data_type: DataType) -> Expr {
         id: placeholder.id,
         field: Some(Arc::new(Field::new("", data_type, true))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::array_elements;
+
+    #[test]
+    fn array_literals_read_like_postgres() {
+        let some = |items: &[&str]| Some(items.iter().map(|i| Some(i.to_string())).collect::<Vec<_>>());
+        assert_eq!(array_elements(r#"{"p", "f"}"#), some(&["p", "f"]));
+        assert_eq!(array_elements("{r,v , m}"), some(&["r", "v", "m"]));
+        assert_eq!(array_elements(r#"{"a,b","say \"hi\""}"#), some(&["a,b", "say \"hi\""]));
+        assert_eq!(
+            array_elements(r#"{NULL,"NULL"}"#),
+            Some(vec![None, Some("NULL".to_string())])
+        );
+        assert_eq!(array_elements("{}"), Some(vec![]));
+        assert_eq!(array_elements("{{1,2},{3,4}}"), None);
+        assert_eq!(array_elements("not an array"), None);
+    }
 }

@@ -9,9 +9,9 @@ use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, LambdaFunction,
-    LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderByExpr, OrderByKind, Query, Select,
-    SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef, TableFactor, Value, ValueWithSpan, Visit,
-    VisitMut, Visitor, VisitorMut,
+    LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderBy, OrderByExpr, OrderByKind, Query,
+    Select, SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef, TableFactor, TableWithJoins, Value,
+    ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -111,6 +111,10 @@ pub fn parse(sql: &str) -> Result<Vec<Statement>, ParserError> {
     for statement in &mut statements {
         name_result_columns(statement);
         let _ = statement.visit(&mut ExpressionRewrites);
+        if let Statement::Query(query) = statement {
+            order_by_subqueries(query);
+        }
+        let _ = statement.visit(&mut ProjectedInSubqueries);
     }
     Ok(statements)
 }
@@ -193,9 +197,164 @@ fn name_value_functions(statements: &mut [Statement]) -> bool {
     changed
 }
 
+/// `SELECT a, b FROM … ORDER BY <expr with a subquery>, 1` → `SELECT a, b FROM (SELECT a, b, <expr> AS
+/// "__order_by_0" FROM …) AS "__ordered" ORDER BY "__order_by_0", 1`: DataFusion computes subqueries in projections
+/// and filters only, not in a sort (Grafana lists the tables on the search path first this way). Only for a plain
+/// SELECT whose other sort keys are output columns, by position or name, so they mean the same outside.
+fn order_by_subqueries(query: &mut Query) {
+    let Some(OrderBy {
+        kind: OrderByKind::Expressions(keys),
+        ..
+    }) = &query.order_by
+    else {
+        return;
+    };
+    if !keys.iter().any(|key| contains_subquery(&key.expr)) {
+        return;
+    }
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return;
+    };
+    let ungrouped = matches!(&select.group_by, GroupByExpr::Expressions(exprs, _) if exprs.is_empty());
+    if !ungrouped || select.having.is_some() || select.distinct.is_some() {
+        return;
+    }
+    let Some(names) = select
+        .projection
+        .iter()
+        .map(|item| match item {
+            SelectItem::ExprWithAlias { alias, .. } => Some(alias.clone()),
+            SelectItem::UnnamedExpr(Expr::Identifier(ident)) => Some(ident.clone()),
+            SelectItem::UnnamedExpr(Expr::CompoundIdentifier(idents)) => idents.last().cloned(),
+            _ => None,
+        })
+        .collect::<Option<Vec<Ident>>>()
+    else {
+        return;
+    };
+    let is_output_column = |expr: &Expr| match expr {
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(..),
+            ..
+        }) => true,
+        Expr::Identifier(ident) => names.iter().any(|name| name.value == ident.value),
+        _ => false,
+    };
+    if !keys
+        .iter()
+        .all(|key| contains_subquery(&key.expr) || is_output_column(&key.expr))
+    {
+        return;
+    }
+    let mut inner = select.as_ref().clone();
+    let mut keys = keys.clone();
+    for (position, key) in keys.iter_mut().enumerate() {
+        if contains_subquery(&key.expr) {
+            let name = Ident::with_quote('"', format!("__order_by_{position}"));
+            inner.projection.push(SelectItem::ExprWithAlias {
+                expr: std::mem::replace(&mut key.expr, Expr::Identifier(name.clone())),
+                alias: name,
+            });
+        }
+    }
+    let derived = TableFactor::Derived {
+        lateral: false,
+        subquery: Box::new(Query {
+            with: None,
+            body: Box::new(SetExpr::Select(Box::new(inner))),
+            order_by: None,
+            limit_clause: None,
+            fetch: None,
+            locks: vec![],
+            for_clause: None,
+            settings: None,
+            format_clause: None,
+            pipe_operators: vec![],
+        }),
+        alias: Some(TableAlias {
+            explicit: true,
+            name: Ident::with_quote('"', "__ordered"),
+            columns: vec![],
+            at: None,
+        }),
+        sample: None,
+    };
+    let mut outer = select.as_ref().clone();
+    outer.projection = names
+        .into_iter()
+        .map(|name| SelectItem::UnnamedExpr(Expr::Identifier(name)))
+        .collect();
+    outer.from = vec![TableWithJoins {
+        relation: derived,
+        joins: vec![],
+    }];
+    outer.selection = None;
+    *query.body = SetExpr::Select(Box::new(outer));
+    if let Some(OrderBy {
+        kind: OrderByKind::Expressions(original),
+        ..
+    }) = &mut query.order_by
+    {
+        *original = keys;
+    }
+}
+
+/// `x IN (SELECT c FROM …)` in a select list → `array_has((SELECT array_agg(c) FROM (SELECT c FROM …) AS s(c)), x)`:
+/// DataFusion plans IN subqueries in filters, but not inside an expression it computes for each row (Grafana's
+/// `CASE WHEN table_schema IN (…search path…)`). Same answer where it decides a CASE or a filter.
+struct ProjectedInSubqueries;
+
+impl VisitorMut for ProjectedInSubqueries {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            for item in &mut select.projection {
+                if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item {
+                    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(expr, |expr| {
+                        if let Expr::InSubquery {
+                            expr: needle,
+                            subquery,
+                            negated,
+                        } = expr
+                        {
+                            let values = scalar_subquery(&format!(
+                                "SELECT array_agg(semgate_value) FROM ({subquery}) AS semgate_values(semgate_value)"
+                            ));
+                            let found = call("array_has", vec![values, (**needle).clone()]);
+                            *expr = if *negated {
+                                Expr::UnaryOp {
+                                    op: datafusion::sql::sqlparser::ast::UnaryOperator::Not,
+                                    expr: Box::new(Expr::Nested(Box::new(found))),
+                                }
+                            } else {
+                                found
+                            };
+                        }
+                        ControlFlow::<()>::Continue(())
+                    });
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn contains_subquery(expr: &Expr) -> bool {
+    struct Subqueries;
+    impl Visitor for Subqueries {
+        type Break = ();
+        fn pre_visit_query(&mut self, _query: &Query) -> ControlFlow<()> {
+            ControlFlow::Break(())
+        }
+    }
+    expr.visit(&mut Subqueries).is_break()
+}
+
 /// A function in FROM: PostgreSQL reads a scalar function (`string_to_array(…) s`) as a one-row relation whose
 /// column is named after the alias, and names a set-returning function's single column after the alias too
-/// (`generate_series(1, n) AS i` has column `i`; DataFusion's has `value`). Grafana's search-path lookup uses both.
+/// (`generate_series(1, n) AS i` has column `i`; DataFusion's has `value`; `unnest(a) x` has `x`). Grafana's
+/// search-path lookup uses both.
 fn functions_as_relations(statements: &mut [Statement]) -> bool {
     struct Relations(bool);
     impl VisitorMut for Relations {
@@ -216,6 +375,23 @@ fn functions_as_relations(statements: &mut [Statement]) -> bool {
 }
 
 fn function_relation(factor: &TableFactor) -> Option<TableFactor> {
+    // `UNNEST(a) AS x`: one column, `x` (ADBC's constraint query joins on it).
+    if let TableFactor::UNNEST {
+        alias: Some(alias),
+        array_exprs,
+        with_offset: false,
+        with_ordinality: false,
+        ..
+    } = factor
+        && alias.columns.is_empty()
+        && array_exprs.len() == 1
+    {
+        let mut named = factor.clone();
+        if let TableFactor::UNNEST { alias: Some(alias), .. } = &mut named {
+            alias.columns = vec![TableAliasColumnDef::from_name(alias.name.value.clone())];
+        }
+        return Some(named);
+    }
     let TableFactor::Table {
         name,
         alias,
@@ -1326,10 +1502,10 @@ mod tests {
             rewritten("SELECT s[i] FROM generate_series(1, 2) AS i, string_to_array('a,b', ',') s"),
             "SELECT s[i] AS \"s\" FROM generate_series(1, 2) AS i (i), (SELECT string_to_array('a,b', ',') AS \"s\") AS \"s\""
         );
-        // unnest keeps DataFusion's own reading; a column list names the column.
+        // A column list names the column.
         assert_eq!(
             rewritten("SELECT x FROM unnest(ARRAY[1]) x, upper('a') AS t(u)"),
-            "SELECT x FROM UNNEST(ARRAY[1]) x, (SELECT upper('a') AS \"u\") AS \"t\""
+            "SELECT x FROM UNNEST(ARRAY[1]) x (x), (SELECT upper('a') AS \"u\") AS \"t\""
         );
     }
 

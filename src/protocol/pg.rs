@@ -10,6 +10,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArra
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
+use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
@@ -39,7 +40,7 @@ use tokio_postgres::types::Kind;
 use crate::config::Users;
 use crate::engine::Engine;
 use crate::error::Error;
-use crate::pg_compat::catalog;
+use crate::pg_compat::{self, catalog};
 use crate::router::{self, CopyFormat, CursorCommand, Routed, SessionCommand};
 use crate::session::{Answer, CurrentBackend, Session};
 
@@ -412,6 +413,7 @@ impl ExtendedQueryHandler for StatementParser {
                 }
                 let types: Vec<Option<&DataType>> = parameter_types.iter().map(Some).collect();
                 let values = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
+                let values = text_arrays_read_like_postgres(values, portal, parameter_types)?;
                 let plan = plan.clone().with_param_values(values).map_err(|e| to_pg(e.into()))?;
                 run_query(&session, plan, &portal.result_column_format, None)
                     .await
@@ -474,6 +476,39 @@ impl ExtendedQueryHandler for StatementParser {
         let fields = self.get_result_schema(&portal.statement.statement, Some(&portal.result_column_format))?;
         Ok(DescribePortalResponse::new(fields))
     }
+}
+
+/// Array parameters sent as text (`{"r", "v"}`: the libpq ADBC driver's `relkind = ANY($1)`), read the way
+/// PostgreSQL reads them; arrow-pg splits them on commas and keeps the quotes.
+fn text_arrays_read_like_postgres<S: Clone>(
+    values: ParamValues,
+    portal: &Portal<S>,
+    types: &[DataType],
+) -> PgWireResult<ParamValues> {
+    let ParamValues::List(mut values) = values else {
+        return Ok(values);
+    };
+    for (i, data_type) in types.iter().enumerate() {
+        let DataType::List(element) = data_type else { continue };
+        let Some(Some(bytes)) = portal.parameters.get(i) else {
+            continue;
+        };
+        if !portal.parameter_format.is_text(i) {
+            continue;
+        }
+        let Some(items) = std::str::from_utf8(bytes).ok().and_then(pg_compat::array_elements) else {
+            continue;
+        };
+        let items = items
+            .into_iter()
+            .map(|item| ScalarValue::Utf8(item).cast_to(element.data_type()))
+            .collect::<datafusion::error::Result<Vec<_>>>()
+            .map_err(|e| to_pg(Error::Query(e)))?;
+        if let Some(slot) = values.get_mut(i) {
+            *slot = ScalarValue::List(ScalarValue::new_list_nullable(&items, element.data_type())).into();
+        }
+    }
+    Ok(ParamValues::List(values))
 }
 
 /// `text`: the statement, for the result cache's fast path (see [`Session::execute`]).
