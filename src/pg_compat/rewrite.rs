@@ -8,10 +8,10 @@ use std::sync::LazyLock;
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, LambdaFunction,
-    LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderBy, OrderByExpr, OrderByKind, Query,
-    Select, SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef, TableFactor, TableWithJoins, Value,
-    ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
+    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, Join, JoinConstraint,
+    JoinOperator, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderBy,
+    OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef,
+    TableFactor, TableWithJoins, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -366,12 +366,79 @@ fn functions_as_relations(statements: &mut [Statement]) -> bool {
             }
             ControlFlow::Continue(())
         }
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_mut() {
+                for from in &mut select.from {
+                    self.0 |= unnest_beside_its_table(from);
+                }
+            }
+            ControlFlow::Continue(())
+        }
     }
     let mut relations = Relations(false);
     for statement in statements {
         let _ = statement.visit(&mut relations);
     }
     relations.0
+}
+
+/// `t AS x CROSS JOIN UNNEST(x.a) AS u` → `(SELECT *, unnest(x.a) AS u FROM t AS x) AS x`: PostgreSQL reads the
+/// function as LATERAL, seeing the row beside it; DataFusion cannot, but unnests in a projection (ADBC's constraint
+/// query). Returns whether it rewrote.
+fn unnest_beside_its_table(from: &mut TableWithJoins) -> bool {
+    let Some(Join {
+        relation:
+            TableFactor::UNNEST {
+                alias: Some(unnest_alias),
+                array_exprs,
+                with_offset: false,
+                with_ordinality: false,
+                ..
+            },
+        join_operator: JoinOperator::CrossJoin(JoinConstraint::None),
+        ..
+    }) = from.joins.first()
+    else {
+        return false;
+    };
+    let TableFactor::Table {
+        alias: Some(table_alias),
+        args: None,
+        ..
+    } = &from.relation
+    else {
+        return false;
+    };
+    let ([array], [] | [_]) = (array_exprs.as_slice(), unnest_alias.columns.as_slice()) else {
+        return false;
+    };
+    let column = unnest_alias
+        .columns
+        .first()
+        .map_or_else(|| unnest_alias.name.clone(), |c| c.name.clone());
+    let mut table = from.relation.clone();
+    if let TableFactor::Table { alias, .. } = &mut table {
+        *alias = Some(table_alias.clone());
+    }
+    let sql = format!(
+        "SELECT * FROM (SELECT *, unnest({array}) AS {column} FROM {table}) AS {}",
+        table_alias.name
+    );
+    let Ok(mut parsed) = Parser::parse_sql(&PostgreSqlDialect {}, &sql) else {
+        return false;
+    };
+    let Statement::Query(query) = parsed.remove(0) else {
+        return false;
+    };
+    let SetExpr::Select(select) = *query.body else {
+        return false;
+    };
+    let Some(derived) = select.from.into_iter().next() else {
+        return false;
+    };
+    from.relation = derived.relation;
+    from.joins.remove(0);
+    true
 }
 
 fn function_relation(factor: &TableFactor) -> Option<TableFactor> {
