@@ -11,6 +11,7 @@ same column names and types as semgate's semantic views, runs each fixture entry
 (psycopg2, fresh autocommit connection, simple protocol) and writes column names, type oids and names, and row
 counts. The test itself then needs no PostgreSQL.
 """
+import contextlib
 import json
 import os
 import pwd
@@ -58,7 +59,10 @@ def as_postgres(cmd):
     return cmd
 
 
-def main():
+@contextlib.contextmanager
+def pg15_with_views():
+    """A throw-away PostgreSQL 15 with role analyst, database semgate and views shaped like semgate's; yields its
+    port. Also used by scripts/bench/catalog.py."""
     tmp = Path(tempfile.mkdtemp(prefix="replay-pg15-"))
     data = tmp / "data"
     if os.geteuid() == 0:
@@ -75,19 +79,31 @@ def main():
         admin.autocommit = True
         admin.cursor().execute("CREATE ROLE analyst LOGIN PASSWORD 'analyst'")
         admin.cursor().execute("CREATE DATABASE semgate OWNER analyst")
-        server_version = admin.server_version
         admin.close()
-
-        def connect():
-            return psycopg2.connect(host="127.0.0.1", port=port, user="analyst", password="analyst",
-                                    dbname="semgate")
-
-        setup = connect()
+        setup = psycopg2.connect(host="127.0.0.1", port=port, user="analyst", password="analyst", dbname="semgate")
         setup.autocommit = True
         cur = setup.cursor()
         for view, columns in VIEWS.items():
             select = ", ".join(f"NULL::{typ} AS {name}" for name, typ in columns)
             cur.execute(f"CREATE VIEW public.{view} AS SELECT {select} WHERE false")
+        setup.close()
+        yield port
+    finally:
+        subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                       check=False, stdout=subprocess.DEVNULL)
+        time.sleep(0.2)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    with pg15_with_views() as port:
+        def connect():
+            return psycopg2.connect(host="127.0.0.1", port=port, user="analyst", password="analyst",
+                                    dbname="semgate")
+
+        setup = connect()
+        server_version = setup.server_version
+        cur = setup.cursor()
         cur.execute("SELECT oid, typname FROM pg_catalog.pg_type")
         type_names = dict(cur.fetchall())
         setup.close()
@@ -112,11 +128,6 @@ def main():
                     "entries": expected}
         OUT.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n")
         print(f"wrote {len(expected)} entries to {OUT}")
-    finally:
-        subprocess.run(as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                       check=False, stdout=subprocess.DEVNULL)
-        time.sleep(0.2)
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
