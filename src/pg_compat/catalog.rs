@@ -20,6 +20,7 @@ use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{
     ColumnarValue, Expr, JoinType, LogicalPlanBuilder, ScalarUDF, Volatility, cast, col, create_udf, lit,
 };
+use datafusion::prelude::SessionContext;
 use pgwire::api::Type;
 
 /// Field metadata naming the PostgreSQL vector type (`int2vector`, `oidvector`) a list column is: clients are told
@@ -50,11 +51,21 @@ pub struct PgCatalogOverlay {
     /// The model's description of a view (column 0) or of its columns, which `pg_description` lists for them
     /// (SQLAlchemy's and DBeaver's comments read that table, not `col_description`).
     view_description: Arc<ScalarUDF>,
+    /// The relations in [`COMPUTED_ONCE`], as computed at their first use; `None` while being computed.
+    computed: std::sync::Mutex<HashMap<String, Option<Arc<dyn TableProvider>>>>,
 }
+
+/// Relations computed from the catalog (the crate rebuilds `pg_class` on every scan, 4 ms, and catalog queries scan
+/// it several times) that cannot change while an engine serves: a model reload builds a new engine and overlay.
+const COMPUTED_ONCE: [&str; 4] = ["pg_class", "pg_attribute", "pg_namespace", "pg_description"];
 
 impl PgCatalogOverlay {
     pub fn new(base: Arc<dyn SchemaProvider>, view_description: Arc<ScalarUDF>) -> Self {
-        Self { base, view_description }
+        Self {
+            base,
+            view_description,
+            computed: Default::default(),
+        }
     }
 
     /// The crate's `pg_description` (built-in objects) plus a row per described view and view column.
@@ -142,6 +153,52 @@ impl SchemaProvider for PgCatalogOverlay {
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         let name = name.to_ascii_lowercase();
+        if !COMPUTED_ONCE.contains(&name.as_str()) {
+            return self.relation(&name).await;
+        }
+        // Computing pg_class asks this schema for its relations while the crate holds its oid lock: while one is
+        // being computed, every relation is served uncomputed (nothing is computed inside a computation).
+        let computing = {
+            let mut computed = self.computed.lock().expect("catalog lock");
+            if let Some(Some(table)) = computed.get(&name) {
+                return Ok(Some(table.clone()));
+            }
+            let computing = computed.values().any(Option::is_none);
+            if !computing {
+                computed.insert(name.clone(), None);
+            }
+            computing
+        };
+        if computing {
+            return self.relation(&name).await;
+        }
+        let computed = self.compute(&name).await;
+        let mut cache = self.computed.lock().expect("catalog lock");
+        match &computed {
+            Ok(Some(table)) => cache.insert(name, Some(table.clone())),
+            _ => cache.remove(&name),
+        };
+        computed
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.base.table_exist(name)
+    }
+}
+
+impl PgCatalogOverlay {
+    /// `name`'s rows, computed now.
+    async fn compute(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let Some(table) = self.relation(name).await? else {
+            return Ok(None);
+        };
+        let rows = SessionContext::new().read_table(table.clone())?.collect().await?;
+        Ok(Some(Arc::new(MemTable::try_new(table.schema(), vec![rows])?)))
+    }
+
+    /// The crate's relation `name` (lower case), or its replacement.
+    async fn relation(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
+        let name = name.to_string();
         // Semantic views have no indexes or constraints: PostgreSQL's empty relations, with its column types.
         match name.as_str() {
             "pg_index" => return empty(pg_index_columns()).map(Some),
@@ -243,10 +300,6 @@ impl SchemaProvider for PgCatalogOverlay {
             _ => table,
         };
         Ok(Some(reshaped))
-    }
-
-    fn table_exist(&self, name: &str) -> bool {
-        self.base.table_exist(name)
     }
 }
 
