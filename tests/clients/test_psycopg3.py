@@ -113,3 +113,23 @@ def test_list_parameter_with_any(conn, reference):
         "JOIN region ON n_regionkey = r_regionkey WHERE r_name IN ('ASIA', 'EUROPE') GROUP BY 1 ORDER BY 1"
     ).fetchall()
     assert rows == [tuple(e) for e in expected]
+
+
+def test_pipeline_mode_without_sync_between_statements(conn, reference):
+    # Pipeline mode (what Npgsql does for Power BI's batches): Parse/Bind/Describe/Execute of several statements go out
+    # back to back and one Sync ends them; a failing statement must not lose the results before it.
+    with conn.pipeline() as pipeline:
+        by_region = conn.execute("SELECT region, SUM(revenue), MEASURE(line_items) FROM sales GROUP BY 1 ORDER BY 1")
+        answer = conn.execute("SELECT %s::int + 1", [41])
+        customers = conn.execute("SELECT MEASURE(customer_count) FROM customers")
+        pipeline.sync()
+    assert_rows(by_region.fetchall(), reference.execute(REVENUE_BY_REGION).fetchall())
+    assert answer.fetchone() == (42,)
+    assert customers.fetchone()[0] == reference.execute("SELECT COUNT(*) FROM customer").fetchone()[0]
+
+    with pytest.raises(psycopg.errors.UndefinedColumn):
+        with conn.pipeline():
+            before = conn.execute("SELECT 1")
+            conn.execute("SELECT no_such_column FROM sales")
+    assert before.fetchone() == (1,)
+    assert conn.execute("SELECT 2").fetchone() == (2,), "the connection stays usable"
