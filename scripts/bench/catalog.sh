@@ -3,15 +3,11 @@
 # 0.01: the catalog does not depend on it) against a PostgreSQL 15 with the same views.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-release}"
-cargo build --release --locked
-venv=.venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
+source scripts/bench/prepare.sh
 
 data="${SEMGATE_TEST_DATA_DIR:-/var/tmp/semgate-test-data}"
 log=$(mktemp)
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$CARGO_TARGET_DIR/release/semgate" serve --pg-addr "127.0.0.1:$port" --flight-addr 127.0.0.1:0 \
   --data-dir "$data" --demo-scale "${SCALE:-0.01}" >"$log" 2>&1 &
 server=$!

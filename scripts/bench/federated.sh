@@ -3,13 +3,8 @@
 # questions sent to PostgreSQL directly. Sets up examples/federated at SCALE (default 1) in a temporary directory.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-release}"
-cargo build --release --locked
-venv=.venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
+source scripts/bench/prepare.sh
 
-free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 state=$(mktemp -d)
 log=$(mktemp)
 export FEDERATED_SCALE="${SCALE:-1}" FEDERATED_PG_PORT=$(free_port) FEDERATED_MYSQL_PORT=$(free_port)

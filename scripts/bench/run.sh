@@ -4,15 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="${SCALE:-0.1}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-release}"
-cargo build --release --locked
-venv=.venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
+source scripts/bench/prepare.sh
 
 data=$(mktemp -d)
 log=$(mktemp)
-port=$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 start=$(date +%s%N)
 "$CARGO_TARGET_DIR/release/semgate" serve --pg-addr "127.0.0.1:$port" --data-dir "$data" --demo-scale "$scale" >"$log" 2>&1 &
 server=$!

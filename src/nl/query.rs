@@ -347,103 +347,16 @@ fn grain_column(dimension: &str, grain: Grain) -> String {
     format!("{stem}_{}", grain.name())
 }
 
-/// PostgreSQL's reserved words, and the type names that start literals: names that must be quoted.
-const RESERVED: [&str; 82] = [
-    "all",
-    "analyse",
-    "analyze",
-    "and",
-    "any",
-    "array",
-    "as",
-    "asc",
-    "asymmetric",
-    "both",
-    "case",
-    "cast",
-    "check",
-    "collate",
-    "column",
-    "constraint",
-    "create",
-    "current_catalog",
-    "current_date",
-    "current_role",
-    "current_time",
-    "current_timestamp",
-    "current_user",
-    "date",
-    "default",
-    "deferrable",
-    "desc",
-    "distinct",
-    "do",
-    "else",
-    "end",
-    "except",
-    "false",
-    "fetch",
-    "for",
-    "foreign",
-    "from",
-    "grant",
-    "group",
-    "having",
-    "in",
-    "initially",
-    "intersect",
-    "interval",
-    "into",
-    "lateral",
-    "leading",
-    "limit",
-    "localtime",
-    "localtimestamp",
-    "not",
-    "null",
-    "offset",
-    "on",
-    "only",
-    "or",
-    "order",
-    "placing",
-    "primary",
-    "references",
-    "returning",
-    "select",
-    "session_user",
-    "some",
-    "symmetric",
-    "table",
-    "then",
-    "time",
-    "timestamp",
-    "to",
-    "trailing",
-    "true",
-    "union",
-    "unique",
-    "user",
-    "using",
-    "variadic",
-    "when",
-    "where",
-    "window",
-    "with",
-    "measure",
-];
+/// Names that PostgreSQL would leave bare but that semgate's SQL reads otherwise: `date` starts a typed literal,
+/// `measure` is semgate's aggregate.
+const READ_OTHERWISE: [&str; 2] = ["date", "measure"];
 
-/// A SQL identifier, quoted unless it is a plain lower-case name that is not a reserved word.
+/// A SQL identifier, quoted unless it is a plain lower-case name that is not a keyword.
 pub fn ident(name: &str) -> String {
-    let plain = name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !RESERVED.contains(&name);
-    if plain {
-        name.to_string()
+    if READ_OTHERWISE.contains(&name) {
+        format!("\"{name}\"")
     } else {
-        format!("\"{}\"", name.replace('"', "\"\""))
+        crate::pg_compat::quote_ident(name)
     }
 }
 

@@ -23,6 +23,7 @@ use datafusion::logical_expr::expr::{BinaryExpr, Cast, Placeholder, ScalarFuncti
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator, lit};
 use datafusion_pg_catalog::pg_catalog::context::{PgCatalogContextProvider, Role};
 
+pub use format::quote_ident;
 pub use rewrite::{client_column_name, parse};
 
 /// The users who may log in, as `pg_roles` / `pg_user` rows: login roles without superuser or DDL rights (semgate is
