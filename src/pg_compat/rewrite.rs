@@ -1129,13 +1129,7 @@ fn spread_outer_projection(query: &Query) -> Option<Expr> {
     let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(&mut value, |expr| {
         let own_column = match expr {
             Expr::Identifier(_) => true,
-            Expr::CompoundIdentifier(idents) => {
-                let qualifier: Vec<String> = idents[..idents.len() - 1]
-                    .iter()
-                    .map(|i| i.value.to_lowercase())
-                    .collect();
-                local.contains(&qualifier.join("."))
-            }
+            Expr::CompoundIdentifier(idents) => local.contains(&qualifier(idents)),
             _ => false,
         };
         if own_column {
@@ -1211,11 +1205,7 @@ fn names_only_outer_columns(condition: &Expr, local: &HashSet<String>) -> bool {
         fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
             match expr {
                 Expr::CompoundIdentifier(idents) => {
-                    let qualifier: Vec<String> = idents[..idents.len() - 1]
-                        .iter()
-                        .map(|i| i.value.to_lowercase())
-                        .collect();
-                    if self.local.contains(&qualifier.join(".")) {
+                    if self.local.contains(&qualifier(idents)) {
                         return ControlFlow::Break(());
                     }
                     self.outer = true;
@@ -1230,6 +1220,16 @@ fn names_only_outer_columns(condition: &Expr, local: &HashSet<String>) -> bool {
     }
     let mut columns = Columns { local, outer: false };
     condition.visit(&mut columns).is_continue() && columns.outer
+}
+
+/// What qualifies a compound column name (`pg_catalog.pg_class` in `pg_catalog.pg_class.oid`), lower case, as
+/// [`relation_names`] spells it.
+fn qualifier(idents: &[Ident]) -> String {
+    idents[..idents.len() - 1]
+        .iter()
+        .map(|i| i.value.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// The names by which a SELECT's own FROM items can be referred to.
@@ -1262,14 +1262,10 @@ fn refers_outside(selection: &Option<Expr>, item: &Expr, local: &HashSet<String>
     impl Visitor for Outside<'_> {
         type Break = ();
         fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
-            if let Expr::CompoundIdentifier(idents) = expr {
-                let qualifier: Vec<String> = idents[..idents.len() - 1]
-                    .iter()
-                    .map(|i| i.value.to_lowercase())
-                    .collect();
-                if !self.0.contains(&qualifier.join(".")) {
-                    return ControlFlow::Break(());
-                }
+            if let Expr::CompoundIdentifier(idents) = expr
+                && !self.0.contains(&qualifier(idents))
+            {
+                return ControlFlow::Break(());
             }
             ControlFlow::Continue(())
         }
