@@ -21,6 +21,7 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, JoinType, LogicalPlanBuilder, ScalarUDF, Volatility, cast, col, create_udf, lit,
 };
 use datafusion::prelude::SessionContext;
+use arrow_pg::datatypes::PG_CHAR_KEY;
 use pgwire::api::Type;
 
 /// Field metadata naming the PostgreSQL vector type (`int2vector`, `oidvector`) a list column is: clients are told
@@ -40,9 +41,38 @@ pub fn vector_type(field: &Field) -> Option<Type> {
     }
 }
 
-fn vector_metadata(kind: &str) -> HashMap<String, String> {
-    HashMap::from([(VECTOR_TYPE_KEY.to_string(), kind.to_string())])
+/// How the column of this name is marked for the wire: a vector type, or PostgreSQL's one-byte `"char"` (asyncpg
+/// reads `pg_type.typtype` as bytes, and compares it with `b'd'`).
+fn column_metadata(column: &str) -> Option<HashMap<String, String>> {
+    if let Some((_, kind)) = VECTOR_COLUMNS.iter().find(|(name, _)| *name == column) {
+        return Some(HashMap::from([(VECTOR_TYPE_KEY.to_string(), kind.to_string())]));
+    }
+    CHAR_COLUMNS
+        .contains(&column)
+        .then(|| HashMap::from([(PG_CHAR_KEY.to_string(), "char".to_string())]))
 }
+
+/// Columns of PostgreSQL's `"char"` type that always hold a character here (the crate's `attidentity` and
+/// `attgenerated` are empty strings, which the one-byte binary form cannot carry, so they stay text).
+const CHAR_COLUMNS: [&str; 17] = [
+    "typtype",
+    "typcategory",
+    "typalign",
+    "typstorage",
+    "typdelim",
+    "relkind",
+    "relpersistence",
+    "relreplident",
+    "attalign",
+    "attstorage",
+    "prokind",
+    "provolatile",
+    "proparallel",
+    "contype",
+    "confupdtype",
+    "confdeltype",
+    "confmatchtype",
+];
 
 /// The crate's `pg_catalog` with the relations below replaced; every other relation is the crate's own.
 #[derive(Debug)]
@@ -318,11 +348,7 @@ fn reshape(
                 Some((_, expr)) => expr.clone(),
                 None => col(column),
             };
-            let vector = VECTOR_COLUMNS.iter().find(|(name, _)| *name == column);
-            expr.alias_with_metadata(
-                column,
-                vector.map(|(_, kind)| FieldMetadata::from(vector_metadata(kind))),
-            )
+            expr.alias_with_metadata(column, column_metadata(column).map(FieldMetadata::from))
         })
         .collect();
     let plan = LogicalPlanBuilder::scan(name, provider_as_source(base), None)?
@@ -341,8 +367,8 @@ fn empty(columns: Vec<(&str, DataType)>) -> Result<Arc<dyn TableProvider>> {
         .into_iter()
         .map(|(name, data_type)| {
             let field = Field::new(name, data_type, true);
-            match VECTOR_COLUMNS.iter().find(|(column, _)| *column == name) {
-                Some((_, kind)) => field.with_metadata(vector_metadata(kind)),
+            match column_metadata(name) {
+                Some(metadata) => field.with_metadata(metadata),
                 None => field,
             }
         })

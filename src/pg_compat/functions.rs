@@ -50,6 +50,12 @@ pub fn register(ctx: &SessionContext, model: &SemanticModel) -> Result<()> {
     let catalog = PgCatalogStaticTables::try_new()?;
     ctx.register_udf(lookup_udf(TO_REGPROC, proc_oids(&catalog)?));
     ctx.register_udf(lookup_udf(TO_REGTYPE, type_oids(&catalog)?));
+    if let Ok(crate_format_type) = datafusion::execution::FunctionRegistry::udf(ctx, "format_type") {
+        ctx.register_udf(ScalarUDF::from(FormatType {
+            spelled: crate_format_type,
+            names: Arc::new(type_names(&catalog)?),
+        }));
+    }
     ctx.register_udf(view_description(model));
     for (name, answer) in CONSTANT_FUNCTIONS {
         ctx.register_udf(constant(name, answer));
@@ -301,6 +307,91 @@ fn size_pretty(bytes: i64) -> String {
         size >>= 10;
     }
     unreachable!("the last unit always returns")
+}
+
+/// PostgreSQL's `format_type`: the catalog crate's, which spells the built-in types with their modifiers, completed
+/// where the crate falls back to `oid(N)`: oid 0 is `-`, any other type in `pg_type` is its name (an array type its
+/// element's name with `[]`), and an oid that is no type is `???`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct FormatType {
+    /// The crate's `format_type`, registered under the same name before this one replaces it.
+    spelled: Arc<ScalarUDF>,
+    /// oid → name, for every type in the static `pg_type`.
+    names: Arc<BTreeMap<i32, String>>,
+}
+
+impl ScalarUDFImpl for FormatType {
+    fn name(&self) -> &str {
+        "format_type"
+    }
+
+    fn signature(&self) -> &Signature {
+        self.spelled.signature()
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let oids = ColumnarValue::values_to_arrays(&args.args[..1])?;
+        let oids = datafusion::arrow::compute::cast(&oids[0], &DataType::Int32)?;
+        let oids = oids.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+        let scalar = args.args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let spelled = self.spelled.invoke_with_args(args)?.into_array(oids.len())?;
+        let spelled = spelled.as_string::<i32>();
+        let result: StringArray = oids
+            .iter()
+            .zip(spelled.iter())
+            .map(|(oid, spelled)| match (oid, spelled) {
+                (Some(0), _) => Some("-".to_string()),
+                (Some(oid), Some(spelled)) if spelled == format!("oid({oid})") => {
+                    Some(self.names.get(&oid).cloned().unwrap_or_else(|| "???".to_string()))
+                }
+                (_, spelled) => spelled.map(str::to_string),
+            })
+            .collect();
+        let result: ArrayRef = Arc::new(result);
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?)
+        } else {
+            ColumnarValue::Array(result)
+        })
+    }
+}
+
+/// oid → the name `format_type` gives the type: its `typname`, or for an array type (`_int4range`, element
+/// `int4range`) its element's name with `[]`.
+fn type_names(catalog: &PgCatalogStaticTables) -> Result<BTreeMap<i32, String>> {
+    let mut names = BTreeMap::new();
+    let mut elements = Vec::new();
+    for batch in catalog.pg_type.data() {
+        let column = |name: &str, data_type: &DataType| {
+            datafusion::arrow::compute::cast(batch.column_by_name(name).expect(name), data_type)
+        };
+        let (oids, typnames, typelems) = (
+            column("oid", &DataType::Int32)?,
+            column("typname", &DataType::Utf8)?,
+            column("typelem", &DataType::Int32)?,
+        );
+        let oids = oids.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+        let typelems = typelems.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+        for (row, typname) in typnames.as_string::<i32>().iter().enumerate() {
+            let (Some(typname), false) = (typname, oids.is_null(row)) else {
+                continue;
+            };
+            names.insert(oids.value(row), typname.to_string());
+            if typname.starts_with('_') && typelems.is_valid(row) && typelems.value(row) != 0 {
+                elements.push((oids.value(row), typelems.value(row)));
+            }
+        }
+    }
+    for (array, element) in elements {
+        if let Some(element) = names.get(&element).cloned() {
+            names.insert(array, format!("{element}[]"));
+        }
+    }
+    Ok(names)
 }
 
 /// `json_build_object(key, value, …)` as JSON text (SQLAlchemy reads identity and collation options with it).

@@ -6,6 +6,7 @@
 //! - [`catalog`]: `pg_catalog` relations with PostgreSQL 15's columns where the crate's differ (`reloptions`,
 //!   `nspacl`, `pg_index.indkey`, …).
 //! - [`functions`]: the PostgreSQL functions clients call that the catalog crate lacks ([`format`] among them).
+//! - [`types`]: result columns described as `oid` / `oid[]` where PostgreSQL's are and Arrow cannot tell.
 //! - [`type_parameters`]: parameter types PostgreSQL infers and DataFusion does not (`x = ANY($1)`, `$1::text[]`).
 //! - [`LoginRoles`]: the configured users as the catalog's roles.
 
@@ -13,6 +14,7 @@ pub mod catalog;
 mod format;
 pub mod functions;
 pub mod rewrite;
+pub mod types;
 
 use std::sync::Arc;
 

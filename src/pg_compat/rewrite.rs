@@ -9,9 +9,9 @@ use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, Join, JoinConstraint,
-    JoinOperator, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderBy,
-    OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, TableAlias, TableAliasColumnDef,
-    TableFactor, TableWithJoins, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut,
+    JoinOperator, LambdaFunction, LimitClause, LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderBy,
+    OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, SetOperator, Statement, TableAlias, TableAliasColumnDef,
+    TableFactor, TableWithJoins, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut, With,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -564,6 +564,7 @@ impl VisitorMut for ExpressionRewrites {
                 compare_regproc_as_oid(right, left);
             }
             Expr::Subquery(query) => {
+                carry_outer_key_through_recursion(query);
                 let guard = take_outer_conditions(query);
                 let value = spread_outer_projection(query);
                 if value.is_none() {
@@ -1060,9 +1061,25 @@ fn compare_regproc_as_oid(column: &mut Expr, other: &Expr) {
 }
 
 /// A scalar subquery that refers to the outer query must, for DataFusion, be visibly one row: its single projected
-/// expression is wrapped in `max()` unless it aggregates already. PostgreSQL raises an error when such a subquery
-/// returns several rows; catalog queries are written so that it never does.
+/// expression is wrapped in `max()` unless it aggregates already, or in `first_value(e ORDER BY k)` when the subquery
+/// picks its first row with `ORDER BY k LIMIT 1`. PostgreSQL raises an error when such a subquery returns several
+/// rows; catalog queries are written so that it never does.
 fn aggregate_correlated_subquery(query: &mut Query) {
+    let first_row_order = match (&query.order_by, &query.limit_clause) {
+        (None, None) => None,
+        (
+            Some(OrderBy {
+                kind: OrderByKind::Expressions(keys),
+                ..
+            }),
+            Some(LimitClause::LimitOffset {
+                limit: Some(limit),
+                offset: None,
+                limit_by,
+            }),
+        ) if limit_by.is_empty() && is_one(limit) => Some(keys.clone()),
+        _ => return,
+    };
     let SetExpr::Select(select) = query.body.as_mut() else {
         return;
     };
@@ -1079,7 +1096,129 @@ fn aggregate_correlated_subquery(query: &mut Query) {
     if contains_aggregate(item) || !refers_outside(&select.selection, item, &local) {
         return;
     }
-    *item = call("max", vec![item.clone()]);
+    *item = match first_row_order {
+        None => call("max", vec![item.clone()]),
+        Some(keys) => {
+            let mut first = call("first_value", vec![item.clone()]);
+            if let Expr::Function(Function {
+                args: FunctionArguments::List(list),
+                ..
+            }) = &mut first
+            {
+                list.clauses.push(FunctionArgumentClause::OrderBy(keys));
+            }
+            query.order_by = None;
+            query.limit_clause = None;
+            first
+        }
+    };
+}
+
+/// `(WITH RECURSIVE r(c) AS (SELECT a FROM t WHERE t.k = o.x UNION ALL SELECT … FROM t, r AS s WHERE …) SELECT e FROM
+/// r …)` → `(WITH RECURSIVE r(c, __outer_key) AS (SELECT a, t.k FROM t UNION ALL SELECT …, s.__outer_key FROM t, r AS
+/// s WHERE …) SELECT e FROM r WHERE r.__outer_key = o.x …)`: DataFusion cannot plan a recursive CTE that refers to the
+/// outer row (asyncpg resolves a domain's base type so), so the recursion runs from every start row at once, each row
+/// carrying the key of the row it started from, and the correlation moves to the subquery's own condition, where
+/// DataFusion decorrelates it into a join.
+fn carry_outer_key_through_recursion(query: &mut Query) {
+    let Some(With { recursive: true, cte_tables, .. }) = &mut query.with else {
+        return;
+    };
+    let SetExpr::Select(body) = query.body.as_mut() else {
+        return;
+    };
+    for cte in cte_tables {
+        let name = cte.alias.name.value.to_lowercase();
+        let SetExpr::SetOperation {
+            op: SetOperator::Union,
+            left,
+            right,
+            ..
+        } = cte.query.body.as_mut()
+        else {
+            continue;
+        };
+        let (SetExpr::Select(anchor), SetExpr::Select(step)) = (left.as_mut(), right.as_mut()) else {
+            continue;
+        };
+        let (Some(step_reference), Some(body_reference)) = (relation_reference(step, &name), relation_reference(body, &name))
+        else {
+            continue;
+        };
+        let Some((start, outer)) = take_outer_equality(anchor) else {
+            continue;
+        };
+        let key = Ident::new(OUTER_KEY);
+        anchor.projection.push(SelectItem::ExprWithAlias {
+            expr: start,
+            alias: key.clone(),
+        });
+        if !cte.alias.columns.is_empty() {
+            cte.alias.columns.push(TableAliasColumnDef::from_name(OUTER_KEY));
+        }
+        let column = |relation: Ident| Expr::CompoundIdentifier(vec![relation, key.clone()]);
+        step.projection.push(SelectItem::UnnamedExpr(column(step_reference)));
+        let correlation = Expr::BinaryOp {
+            left: Box::new(column(body_reference)),
+            op: BinaryOperator::Eq,
+            right: Box::new(outer),
+        };
+        body.selection = Some(match body.selection.take() {
+            Some(condition) => and(condition, correlation),
+            None => correlation,
+        });
+        return;
+    }
+}
+
+fn is_one(expr: &Expr) -> bool {
+    matches!(expr, Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if n == "1")
+}
+
+/// The column [`carry_outer_key_through_recursion`] adds to a recursive CTE.
+const OUTER_KEY: &str = "__outer_key";
+
+/// How a SELECT's FROM names the relation `name` (its alias, else its name), if it reads it.
+fn relation_reference(select: &Select, name: &str) -> Option<Ident> {
+    select
+        .from
+        .iter()
+        .flat_map(|from| std::iter::once(&from.relation).chain(from.joins.iter().map(|j| &j.relation)))
+        .find_map(|relation| match relation {
+            TableFactor::Table { name: table, alias, .. }
+                if table.0.len() == 1 && table.0[0].as_ident()?.value.eq_ignore_ascii_case(name) =>
+            {
+                Some(alias.as_ref().map_or_else(|| table.0[0].as_ident().cloned(), |a| Some(a.name.clone()))?)
+            }
+            _ => None,
+        })
+}
+
+/// Removes from the SELECT's condition an equality between its own expression and one of the outer row's, and
+/// returns both sides (own, outer).
+fn take_outer_equality(select: &mut Select) -> Option<(Expr, Expr)> {
+    let local = local_relations(select);
+    let mut conditions = conjuncts(select.selection.take()?);
+    let found = conditions.iter().find_map(|condition| {
+        let Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } = condition
+        else {
+            return None;
+        };
+        let own = |e: &Expr| !refers_outside(&None, e, &local) && !contains_subquery(e);
+        [(left, right), (right, left)]
+            .into_iter()
+            .find(|(own_side, outer_side)| own(own_side) && names_only_outer_columns(outer_side, &local))
+            .map(|(own_side, outer_side)| (condition.clone(), (*own_side.clone(), *outer_side.clone())))
+    });
+    if let Some((condition, _)) = &found {
+        conditions.retain(|c| c != condition);
+    }
+    select.selection = conditions.into_iter().reduce(and);
+    found.map(|(_, sides)| sides)
 }
 
 /// `(SELECT e FROM t WHERE outer_condition AND rest)` → `CASE WHEN outer_condition THEN (SELECT e FROM t WHERE rest)

@@ -178,6 +178,9 @@ pub enum Prepared {
     Query {
         plan: LogicalPlan,
         parameter_types: Vec<DataType>,
+        /// How Describe reports the parameters: `parameter_types` as PostgreSQL types, unless a cast declares one
+        /// Arrow cannot tell apart (`$1::oid[]`).
+        described_parameters: Vec<Type>,
         /// Sent as a NOTICE before the rows: the SQL an ASK ran.
         notice: Option<String>,
     },
@@ -229,13 +232,13 @@ impl StatementParser {
         match routed {
             Routed::Command(command) => Ok(Prepared::Command(command)),
             Routed::CopyOut { query, format } => Ok(Prepared::CopyOut {
-                plan: Engine::plan(&session.ctx, *query).await?,
+                plan: plan(session, *query).await?,
                 format,
             }),
             Routed::Query(statement) => query(session, statement, None).await,
             Routed::Cursor(CursorCommand::Declare { name, query, hold }) => Ok(Prepared::Cursor(CursorStep::Declare {
                 name,
-                plan: Engine::plan(&session.ctx, *query).await?,
+                plan: plan(session, *query).await?,
                 hold,
             })),
             Routed::Cursor(CursorCommand::Fetch { name, count }) => Ok(Prepared::Cursor(CursorStep::Fetch {
@@ -254,13 +257,26 @@ impl StatementParser {
 }
 
 async fn query(session: &Session, statement: Box<Statement>, notice: Option<String>) -> Result<Prepared, Error> {
-    let plan = Engine::plan(&session.ctx, *statement).await?;
+    let declared = pg_compat::types::declared_parameter_types(&statement);
+    let plan = plan(session, *statement).await?;
     let parameter_types = Engine::parameter_types(&plan)?;
+    let described_parameters = parameter_types
+        .iter()
+        .enumerate()
+        .map(|(i, data_type)| declared.get(&i).cloned().unwrap_or_else(|| pg_type(data_type)))
+        .collect();
     Ok(Prepared::Query {
         plan,
         parameter_types,
+        described_parameters,
         notice,
     })
+}
+
+/// A statement's plan, its result columns typed as PostgreSQL would describe them.
+async fn plan(session: &Session, statement: Statement) -> Result<LogicalPlan, Error> {
+    let plan = Engine::plan(&session.ctx, statement).await?;
+    Ok(pg_compat::types::with_oid_types(plan)?)
 }
 
 /// A NOTICE, as psql prints it (`NOTICE:  …`).
@@ -302,7 +318,9 @@ impl QueryParser for StatementParser {
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
         Ok(match stmt.as_ref() {
-            Prepared::Query { parameter_types, .. } => parameter_types.iter().map(pg_type).collect(),
+            Prepared::Query {
+                described_parameters, ..
+            } => described_parameters.clone(),
             Prepared::CopyOut { .. } | Prepared::Command(_) | Prepared::Cursor(_) => vec![],
         })
     }
@@ -347,6 +365,7 @@ impl SimpleQueryHandler for StatementParser {
                         plan,
                         notice,
                         parameter_types,
+                        ..
                     }) => {
                         // An ASK's text means more than its SQL (a follow-up, a NOTICE): never answered by text.
                         let text = (notice.is_none() && parameter_types.is_empty()).then_some(sql);
@@ -407,6 +426,7 @@ impl ExtendedQueryHandler for StatementParser {
                 plan,
                 parameter_types,
                 notice,
+                ..
             } => {
                 if let Some(notice) = notice {
                     send_notice(client, notice).await;
@@ -665,6 +685,15 @@ fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
     // PostgreSQL's vector types, which arrow-pg would call arrays. In text they are sent as already formatted text
     // (see `vectors_as_text`), so the type must not make the encoder quote it as an array element.
     for (i, (info, field)) in fields.iter_mut().zip(schema.fields()).enumerate() {
+        if let Some(wire_type) = pg_compat::types::wire_type(field) {
+            *info = FieldInfo::new(
+                info.name().to_string(),
+                info.table_id(),
+                info.column_id(),
+                wire_type,
+                info.format(),
+            );
+        }
         if let Some(vector) = catalog::vector_type(field) {
             let vector = if format.is_text(i) {
                 Type::new(
