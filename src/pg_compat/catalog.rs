@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
+use arrow_pg::datatypes::PG_CHAR_KEY;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, ListBuilder, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -21,7 +22,6 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, JoinType, LogicalPlanBuilder, ScalarUDF, Volatility, cast, col, create_udf, lit,
 };
 use datafusion::prelude::SessionContext;
-use arrow_pg::datatypes::PG_CHAR_KEY;
 use pgwire::api::Type;
 
 /// Field metadata naming the PostgreSQL vector type (`int2vector`, `oidvector`) a list column is: clients are told

@@ -9,9 +9,9 @@ use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, Join, JoinConstraint,
-    JoinOperator, LambdaFunction, LimitClause, LambdaFunctionParameter, LambdaSyntax, ObjectName, OneOrManyWithParens, OrderBy,
-    OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, SetOperator, Statement, TableAlias, TableAliasColumnDef,
-    TableFactor, TableWithJoins, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut, With,
+    JoinOperator, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, LimitClause, ObjectName, OneOrManyWithParens,
+    OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, SetOperator, Statement, TableAlias,
+    TableAliasColumnDef, TableFactor, TableWithJoins, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut, With,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -1121,7 +1121,12 @@ fn aggregate_correlated_subquery(query: &mut Query) {
 /// carrying the key of the row it started from, and the correlation moves to the subquery's own condition, where
 /// DataFusion decorrelates it into a join.
 fn carry_outer_key_through_recursion(query: &mut Query) {
-    let Some(With { recursive: true, cte_tables, .. }) = &mut query.with else {
+    let Some(With {
+        recursive: true,
+        cte_tables,
+        ..
+    }) = &mut query.with
+    else {
         return;
     };
     let SetExpr::Select(body) = query.body.as_mut() else {
@@ -1141,7 +1146,8 @@ fn carry_outer_key_through_recursion(query: &mut Query) {
         let (SetExpr::Select(anchor), SetExpr::Select(step)) = (left.as_mut(), right.as_mut()) else {
             continue;
         };
-        let (Some(step_reference), Some(body_reference)) = (relation_reference(step, &name), relation_reference(body, &name))
+        let (Some(step_reference), Some(body_reference)) =
+            (relation_reference(step, &name), relation_reference(body, &name))
         else {
             continue;
         };
@@ -1188,7 +1194,11 @@ fn relation_reference(select: &Select, name: &str) -> Option<Ident> {
             TableFactor::Table { name: table, alias, .. }
                 if table.0.len() == 1 && table.0[0].as_ident()?.value.eq_ignore_ascii_case(name) =>
             {
-                Some(alias.as_ref().map_or_else(|| table.0[0].as_ident().cloned(), |a| Some(a.name.clone()))?)
+                Some(
+                    alias
+                        .as_ref()
+                        .map_or_else(|| table.0[0].as_ident().cloned(), |a| Some(a.name.clone()))?,
+                )
             }
             _ => None,
         })
@@ -1695,6 +1705,28 @@ mod tests {
         assert_eq!(
             rewritten("SELECT oid FROM pg_type WHERE oid = (SELECT count(*) FROM pg_class c WHERE c.oid = 1)"),
             "SELECT oid FROM pg_catalog.pg_type WHERE oid = (SELECT count(*) FROM pg_catalog.pg_class c WHERE c.oid = 1)"
+        );
+    }
+
+    #[test]
+    fn correlated_first_rows_are_first_values() {
+        assert_eq!(
+            rewritten(
+                "SELECT n.nspname FROM pg_namespace n WHERE 'x' = (SELECT c.relname FROM pg_class c WHERE c.relnamespace = n.oid ORDER BY c.relname DESC LIMIT 1)"
+            ),
+            "SELECT n.nspname FROM pg_catalog.pg_namespace n WHERE 'x' = (SELECT first_value(c.relname ORDER BY c.relname DESC) FROM pg_catalog.pg_class c WHERE c.relnamespace = n.oid)"
+        );
+        // Any other limit is left for DataFusion to refuse.
+        assert!(rewritten("SELECT n.oid FROM pg_namespace n WHERE 1 = (SELECT c.oid FROM pg_class c WHERE c.relnamespace = n.oid ORDER BY 1 LIMIT 2)").ends_with("LIMIT 2)"));
+    }
+
+    #[test]
+    fn correlated_recursion_carries_its_start_key() {
+        assert_eq!(
+            rewritten(
+                "SELECT t.oid FROM pg_type t WHERE 0 < (WITH RECURSIVE b(oid, depth) AS (SELECT t2.typbasetype, 0 FROM pg_type t2 WHERE t2.oid = t.oid UNION ALL SELECT t2.typbasetype, tb.depth + 1 FROM pg_type t2, b tb WHERE tb.oid = t2.oid) SELECT oid FROM b ORDER BY depth DESC LIMIT 1)"
+            ),
+            "SELECT t.oid FROM pg_catalog.pg_type t WHERE 0 < (WITH RECURSIVE b (oid, depth, __outer_key) AS (SELECT t2.typbasetype, 0, t2.oid AS __outer_key FROM pg_catalog.pg_type t2 UNION ALL SELECT t2.typbasetype, tb.depth + 1, tb.__outer_key FROM pg_catalog.pg_type t2, b tb WHERE tb.oid = t2.oid) SELECT first_value(oid ORDER BY depth DESC) FROM b WHERE b.__outer_key = t.oid)"
         );
     }
 

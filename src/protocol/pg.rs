@@ -549,7 +549,7 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
     let row_format = format.clone();
     let rows = stream
         .map(move |batch| match batch {
-            Ok(batch) => match vectors_as_text(batch, &row_format) {
+            Ok(batch) => match as_sent(batch, &row_format) {
                 Ok(batch) => {
                     stream::iter(arrow_pg::datatypes::encode_recordbatch(row_fields.clone(), batch)).left_stream()
                 }
@@ -643,7 +643,7 @@ async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> 
     let leftover_header = header.clone();
     let rows = stream
         .map(move |batch| {
-            let copied: Vec<PgWireResult<CopyData>> = match batch.and_then(|b| Ok(vectors_as_text(b, &wire_format)?)) {
+            let copied: Vec<PgWireResult<CopyData>> = match batch.and_then(|b| Ok(as_sent(b, &wire_format)?)) {
                 Ok(batch) => (0..batch.num_rows())
                     .map(|row| {
                         for (col, field) in fields.iter().enumerate() {
@@ -683,7 +683,7 @@ fn result_fields(schema: &Schema, format: &Format) -> Result<Arc<Vec<FieldInfo>>
 fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
     let mut fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)?;
     // PostgreSQL's vector types, which arrow-pg would call arrays. In text they are sent as already formatted text
-    // (see `vectors_as_text`), so the type must not make the encoder quote it as an array element.
+    // (see `as_sent`), so the type must not make the encoder quote it as an array element.
     for (i, (info, field)) in fields.iter_mut().zip(schema.fields()).enumerate() {
         if let Some(wire_type) = pg_compat::types::wire_type(field) {
             *info = FieldInfo::new(
@@ -717,35 +717,44 @@ fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
     Ok(fields)
 }
 
-/// Vector columns (`int2vector`, `oidvector`) sent as text carry PostgreSQL's text form, `1 2`; in binary they are
-/// arrays on the wire too.
-fn vectors_as_text(batch: RecordBatch, format: &Format) -> Result<RecordBatch, ArrowError> {
+/// The batch in the shape the encoder sends: vector columns (`int2vector`, `oidvector`) sent as text carry
+/// PostgreSQL's text form, `1 2` (in binary they are arrays on the wire too); a `"char"` column that a cast made
+/// another string type (`typtype::text` keeps the column's marker) is plain UTF-8 again, which the encoder reads.
+fn as_sent(batch: RecordBatch, format: &Format) -> Result<RecordBatch, ArrowError> {
     let schema = batch.schema();
     let is_text_vector = |i: usize| format.is_text(i) && catalog::vector_type(schema.field(i)).is_some();
-    if !(0..batch.num_columns()).any(is_text_vector) {
+    let is_cast_char = |i: usize| {
+        let field = schema.field(i);
+        arrow_pg::datatypes::is_pg_char_field(field) && field.data_type() != &DataType::Utf8
+    };
+    if !(0..batch.num_columns()).any(|i| is_text_vector(i) || is_cast_char(i)) {
         return Ok(batch);
     }
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns = Vec::with_capacity(batch.num_columns());
     for (i, column) in batch.columns().iter().enumerate() {
-        if !is_text_vector(i) {
+        let column = if is_text_vector(i) {
+            let lists = column.as_list::<i32>();
+            let mut text = Vec::with_capacity(lists.len());
+            for row in 0..lists.len() {
+                text.push(if lists.is_null(row) {
+                    None
+                } else {
+                    let elements = cast(&lists.value(row), &DataType::Utf8)?;
+                    let elements = elements.as_string::<i32>();
+                    Some(elements.iter().map(|e| e.unwrap_or("0")).collect::<Vec<_>>().join(" "))
+                });
+            }
+            Arc::new(StringArray::from(text)) as ArrayRef
+        } else if is_cast_char(i) {
+            cast(column, &DataType::Utf8)?
+        } else {
             fields.push(schema.field(i).clone());
             columns.push(column.clone());
             continue;
-        }
-        let lists = column.as_list::<i32>();
-        let mut text = Vec::with_capacity(lists.len());
-        for row in 0..lists.len() {
-            text.push(if lists.is_null(row) {
-                None
-            } else {
-                let elements = cast(&lists.value(row), &DataType::Utf8)?;
-                let elements = elements.as_string::<i32>();
-                Some(elements.iter().map(|e| e.unwrap_or("0")).collect::<Vec<_>>().join(" "))
-            });
-        }
-        fields.push(schema.field(i).as_ref().clone().with_data_type(DataType::Utf8));
-        columns.push(Arc::new(StringArray::from(text)) as ArrayRef);
+        };
+        fields.push(schema.field(i).clone().with_data_type(DataType::Utf8));
+        columns.push(column);
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }

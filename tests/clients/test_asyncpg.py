@@ -83,22 +83,55 @@ def test_text_and_numeric_parameters(port, reference):
 
 
 def test_type_introspection(port):
-    # asyncpg looks up in pg_catalog every type it has no built-in codec for (enums, domains, extension types):
-    # first `SELECT current_setting('jit'), set_config('jit', 'off', false)`, then its recursive INTRO_LOOKUP_TYPES
-    # query; set_type_codec outside pg_catalog sends TYPE_BY_NAME. These are exactly the statements asyncpg sends.
-    async def body(conn):
-        types = await conn._introspect_types([1700, 1082, 1114, 25], None)
-        by_name = await conn.fetch(asyncpg.introspection.TYPE_BY_NAME, "numeric", "pg_catalog")
-        return types, by_name
+    # asyncpg looks up in pg_catalog every type it has no built-in codec for (arrays other than oid[]/text[], ranges,
+    # enums, domains, extension types): first `SELECT current_setting('jit'), set_config('jit', 'off', false)`, then
+    # its recursive INTRO_LOOKUP_TYPES query (a domain's base type is a WITH RECURSIVE on the outer row); its own
+    # parameter and columns must be types it can decode (oid, oid[], "char"), or it would introspect them with the
+    # same query forever. set_type_codec outside pg_catalog sends TYPE_BY_NAME. These are the statements asyncpg
+    # sends; the answers are checked against hand-written queries over pg_type.
+    names = ["numeric", "date", "timestamp", "text", "_int4", "int4range", "_float8"]
 
-    (types, _), by_name = run(port, body)
-    assert sorted((r["oid"], r["ns"], r["name"], r["kind"]) for r in types) == [
-        (25, "pg_catalog", "text", b"b"),
-        (1082, "pg_catalog", "date", b"b"),
-        (1114, "pg_catalog", "timestamp", b"b"),
-        (1700, "pg_catalog", "numeric", b"b"),
-    ]
+    async def body(conn):
+        oids = {r["typname"]: r["oid"] for r in await conn.fetch(
+            "SELECT typname, oid FROM pg_type WHERE typname = any($1::text[])", names)}
+        types, _ = await conn._introspect_types(list(oids.values()), None)
+        by_name = await conn.fetch(asyncpg.introspection.TYPE_BY_NAME, "numeric", "pg_catalog")
+        expected = await conn.fetch(
+            "SELECT t.oid, t.typname, t.typtype AS kind, t.typelem, r.rngsubtype FROM pg_type t "
+            "LEFT JOIN pg_range r ON r.rngtypid = t.oid WHERE t.oid = any($1::oid[]) "
+            "OR t.oid IN (SELECT typelem FROM pg_type WHERE oid = any($1::oid[])) "
+            "OR t.oid IN (SELECT rngsubtype FROM pg_range WHERE rngtypid = any($1::oid[]))",
+            list(oids.values()))
+        return oids, types, by_name, expected
+
+    oids, types, by_name, expected = run(port, body)
+    assert sorted(oids) == sorted(names)
+    # The types asked for, plus what they are made of (an array's element, a range's subtype), each once.
+    got = sorted({(r["oid"], r["ns"], r["name"], r["kind"], r["elemtype"], r["range_subtype"]) for r in types})
+    want = sorted(
+        (e["oid"], "pg_catalog", e["typname"], e["kind"], e["typelem"], e["rngsubtype"]) for e in expected
+    )
+    assert got == want
+    assert {r["name"]: r["elemtype_name"] for r in types}["_int4"] == "integer"
+    assert {r["name"]: r["range_subtype_name"] for r in types}["int4range"] == "integer"
     assert [(r["oid"], r["kind"]) for r in by_name] == [(1700, b"b")]
+
+
+def test_integer_arrays_are_introspected_and_decoded(port, reference):
+    # int8[] is not one of asyncpg's built-in codecs: reading it makes asyncpg introspect the type first.
+    async def body(conn):
+        return await conn.fetch(
+            "SELECT region, array_agg(DISTINCT o_year ORDER BY o_year) AS years FROM "
+            "(SELECT region, CAST(date_part('year', order_date) AS BIGINT) AS o_year FROM sales "
+            "GROUP BY 1, 2) AS y GROUP BY region ORDER BY region"
+        )
+
+    rows = run(port, body)
+    expected = reference.execute(
+        f"SELECT r_name, list(DISTINCT year(o_orderdate) ORDER BY year(o_orderdate)) FROM {LINE_TO_REGION} "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert [(r["region"], list(r["years"])) for r in rows] == [(e[0], list(e[1])) for e in expected]
 
 
 def test_cursor_fetches_in_batches(port, reference):
