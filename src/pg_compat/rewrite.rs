@@ -104,7 +104,10 @@ const AGGREGATES: [&str; 17] = [
 /// then the rewrites of the constructs those rules leave behind.
 pub fn parse(sql: &str) -> Result<Vec<Statement>, ParserError> {
     let rewritten = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok().and_then(|mut raw| {
-        let changed = rewrite_name_casts(&mut raw) | name_value_functions(&mut raw) | functions_as_relations(&mut raw);
+        let changed = rewrite_name_casts(&mut raw)
+            | name_value_functions(&mut raw)
+            | functions_as_relations(&mut raw)
+            | shield_projected_subqueries(&mut raw);
         changed.then(|| raw.iter().map(ToString::to_string).collect::<Vec<_>>().join(";\n"))
     });
     let mut statements = PARSER.parse(rewritten.as_deref().unwrap_or(sql))?;
@@ -164,6 +167,54 @@ fn rewrite_name_casts(statements: &mut [Statement]) -> bool {
         });
     }
     changed
+}
+
+/// `SELECT (SELECT …) FROM …` → `SELECT ((SELECT …)) FROM …` in a statement that reads no catalog relation: the
+/// compatibility parser replaces a subquery that is a whole select item with NULL when it is correlated (and caps it
+/// at one row otherwise), which would answer a query over the semantic views with silent NULLs. In parentheses
+/// DataFusion plans it, or says why it cannot. Catalog queries keep the parser's rule: their correlated items (psql's
+/// column defaults and collations) have no rows here, and DataFusion cannot decorrelate some of them.
+fn shield_projected_subqueries(statements: &mut [Statement]) -> bool {
+    struct Shield<'a>(&'a mut bool);
+    impl VisitorMut for Shield<'_> {
+        type Break = ();
+        fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+            if let SetExpr::Select(select) = query.body.as_mut() {
+                for item in &mut select.projection {
+                    if let SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } = item
+                        && matches!(expr, Expr::Subquery(_))
+                    {
+                        *expr = Expr::Nested(Box::new(expr.clone()));
+                        *self.0 = true;
+                    }
+                }
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut changed = false;
+    for statement in statements {
+        if reads_catalog(statement) {
+            continue;
+        }
+        let _ = statement.visit(&mut Shield(&mut changed));
+    }
+    changed
+}
+
+/// Whether the statement names a relation of `pg_catalog` or `information_schema` (qualified or not).
+fn reads_catalog(statement: &Statement) -> bool {
+    datafusion::sql::sqlparser::ast::visit_relations(statement, |name| {
+        let parts: Vec<String> = name.0.iter().map(|p| p.to_string().to_lowercase()).collect();
+        let catalog = parts.iter().any(|p| p == "pg_catalog" || p == "information_schema")
+            || parts.last().is_some_and(|p| p.starts_with("pg_"));
+        if catalog {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .is_break()
 }
 
 /// SQL's special value functions (`current_user`, `current_catalog`, …) are named after themselves, before the
@@ -1428,8 +1479,8 @@ fn contains_aggregate(expr: &Expr) -> bool {
     impl Visitor for Aggregates {
         type Break = ();
         fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
-            match function_call(expr) {
-                Some((name, _)) if AGGREGATES.contains(&name.as_str()) => ControlFlow::Break(()),
+            match function_name(expr) {
+                Some(name) if AGGREGATES.contains(&name.as_str()) => ControlFlow::Break(()),
                 _ => ControlFlow::Continue(()),
             }
         }
@@ -1543,9 +1594,7 @@ fn output_name(expr: &Expr) -> Option<String> {
             ..
         }) => name.0.last()?.as_ident().map(|i| i.value.to_lowercase()),
         // The compatibility parser writes `x = ANY(y)` as this call; PostgreSQL names the operator `?column?`.
-        Expr::Function(_) => function_call(expr)
-            .map(|(name, _)| name)
-            .filter(|name| name != "array_contains"),
+        Expr::Function(_) => function_name(expr).filter(|name| name != "array_contains"),
         _ => None,
     }
 }
@@ -1608,6 +1657,14 @@ fn scalar_subquery(sql: &str) -> Expr {
         unreachable!("generated subqueries are queries")
     };
     Expr::Subquery(query)
+}
+
+/// A plain (not window) function call's lower-case unqualified name, whatever its arguments (`count(*)`).
+fn function_name(expr: &Expr) -> Option<String> {
+    let Expr::Function(Function { name, over: None, .. }) = expr else {
+        return None;
+    };
+    Some(name.0.last()?.as_ident()?.value.to_lowercase())
 }
 
 /// A plain function call's lower-case unqualified name and arguments.
@@ -1718,6 +1775,19 @@ mod tests {
         );
         // Any other limit is left for DataFusion to refuse.
         assert!(rewritten("SELECT n.oid FROM pg_namespace n WHERE 1 = (SELECT c.oid FROM pg_class c WHERE c.relnamespace = n.oid ORDER BY 1 LIMIT 2)").ends_with("LIMIT 2)"));
+    }
+
+    #[test]
+    fn subqueries_selected_over_views_are_planned_not_nulled() {
+        assert_eq!(
+            rewritten("SELECT (SELECT max(nation) FROM customers c WHERE c.region = s.region) FROM sales s"),
+            r#"SELECT ((SELECT max(nation) FROM customers c WHERE c.region = s.region)) AS "max" FROM sales s"#
+        );
+        // Catalog queries keep the compatibility parser's rule (psql's column defaults have no rows here).
+        assert!(
+            rewritten("SELECT (SELECT d.adbin FROM pg_attrdef d WHERE d.adrelid = a.attrelid) FROM pg_attribute a")
+                .starts_with("SELECT NULL AS ")
+        );
     }
 
     #[test]

@@ -16,8 +16,10 @@ use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchemaRef};
 use datafusion::datasource::source_as_provider;
 use datafusion::error::{DataFusionError, Result};
+use datafusion::functions_aggregate::expr_fn::max;
 use datafusion::logical_expr::expr::AggregateFunction;
-use datafusion::logical_expr::{Aggregate, Expr, LogicalPlan, LogicalPlanBuilder, cast, col};
+use datafusion::logical_expr::utils::split_conjunction_owned;
+use datafusion::logical_expr::{Aggregate, BinaryExpr, Expr, LogicalPlan, LogicalPlanBuilder, Operator, cast, col};
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::prelude::ident;
 
@@ -169,12 +171,71 @@ fn compile_aggregate(aggregate: &Aggregate, rel: Relation) -> Result<Option<Logi
     if rel.projected && outputs.iter().any(|o| matches!(o, Output::RowAggregate(_))) {
         return Ok(None);
     }
+    let width = outputs.len();
+    let (compiled, correlated) = compile_correlated(&rel, outputs)?;
+    // A correlated subquery with no GROUP BY is one aggregate row per outer row, as DataFusion requires to see it:
+    // each key's row, aggregated again over the one row its key selects.
+    let compiled = if correlated && aggregate.group_expr.is_empty() {
+        let values = (0..width)
+            .map(|i| max(col(compile::output_name(i))).alias(compile::output_name(i)))
+            .collect::<Vec<_>>();
+        LogicalPlanBuilder::from(compiled)
+            .aggregate(Vec::<Expr>::new(), values)?
+            .build()?
+    } else {
+        compiled
+    };
+    project_onto(compiled, &aggregate.schema).map(Some)
+}
+
+/// The request compiled with the relation's filters, except those on the outer row of a correlated subquery: a
+/// condition `dimension = outer column` becomes an extra grouping key (after `outputs`), selected by a filter above
+/// the compiled plan, where DataFusion can pull it up into a join. Whether there were such conditions.
+fn compile_correlated(rel: &Relation, mut outputs: Vec<Output>) -> Result<(LogicalPlan, bool)> {
+    let mut filters = Vec::new();
+    let mut keys = Vec::new();
+    for condition in rel.filters.iter().cloned().flat_map(split_conjunction_owned) {
+        if !condition.contains_outer() {
+            filters.push(condition);
+            continue;
+        }
+        let Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) = &condition
+        else {
+            return Err(unsupported(&format!(
+                "the correlated condition {condition} on a semantic view (only `dimension = outer column` is)"
+            )));
+        };
+        let is_outer = |e: &Expr| e.contains_outer() && e.column_refs().is_empty();
+        let (inner, outer) = match (left.as_ref(), right.as_ref()) {
+            (inner, outer) if !inner.contains_outer() && is_outer(outer) => (inner, outer),
+            (outer, inner) if !inner.contains_outer() && is_outer(outer) => (inner, outer),
+            _ => {
+                return Err(unsupported(&format!(
+                    "the correlated condition {condition} on a semantic view (only `dimension = outer column` is)"
+                )));
+            }
+        };
+        keys.push((outputs.len(), outer.clone()));
+        outputs.push(Output::Group(inner.clone()));
+    }
     let request = Request {
         view: &rel.view,
         outputs,
-        filters: rel.filters.clone(),
+        filters,
     };
-    project_onto(compile::compile(&request).map_err(external)?, &aggregate.schema).map(Some)
+    let compiled = compile::compile(&request).map_err(external)?;
+    let Some(selection) = keys
+        .iter()
+        .map(|(i, outer)| col(compile::output_name(*i)).eq(outer.clone()))
+        .reduce(Expr::and)
+    else {
+        return Ok((compiled, false));
+    };
+    Ok((LogicalPlanBuilder::from(compiled).filter(selection)?.build()?, true))
 }
 
 fn aggregate_output(rel: &Relation, input: &LogicalPlan, function: AggregateFunction) -> Result<Output> {
@@ -227,12 +288,7 @@ fn compile_relation(node: &LogicalPlan, rel: Relation) -> Result<LogicalPlan> {
             }
         })
         .collect();
-    let request = Request {
-        view: &rel.view,
-        outputs,
-        filters: rel.filters.clone(),
-    };
-    project_onto(compile::compile(&request).map_err(external)?, node.schema())
+    project_onto(compile_correlated(&rel, outputs)?.0, node.schema())
 }
 
 /// Rename and cast the compiled columns to exactly the schema the replaced node had, so its parents are unaffected.
