@@ -4,12 +4,14 @@ with the same views (started here, as tests/clients/replay/record_pg15.py does),
 Usage: scripts/bench/catalog.sh (starts a release gateway on the demo and runs this with the venv's Python).
 Prints p50 per task over RUNS runs on each server and the ratio semgate / PostgreSQL. A benchmark, not a test.
 """
+import asyncio
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
+import asyncpg
 import psycopg2
 import sqlalchemy as sa
 
@@ -46,6 +48,19 @@ def sqlalchemy_reflection(port):
     engine.dispose()
 
 
+def asyncpg_array_result(port):
+    """A fresh asyncpg connection reading a bigint[]: asyncpg introspects the type first (its recursive query)."""
+    async def run():
+        conn = await asyncpg.connect(host="127.0.0.1", port=port, user="analyst", password="analyst",
+                                     database="semgate")
+        try:
+            rows = await conn.fetch("SELECT ARRAY[CAST(1 AS BIGINT), CAST(2 AS BIGINT)] AS a")
+            assert list(rows[0]["a"]) == [1, 2]
+        finally:
+            await conn.close()
+    asyncio.run(run())
+
+
 def all_replayed(port):
     for entry in replay_fixtures.all_entries():
         replay_fixtures.run_entry(lambda: connect(port), entry)
@@ -57,6 +72,7 @@ TASKS = [
     ("Grafana table list on the search path", replayed("grafana/grafana_show_tables")),
     ("DBeaver indexes", replayed("dbeaver/dbeaver_indexes")),
     ("SQLAlchemy reflection of every view (Superset)", sqlalchemy_reflection),
+    ("asyncpg connect + bigint[] result (type introspection)", asyncpg_array_result),
     ("all 106 replayed tool queries, one connection each", all_replayed),
 ]
 
