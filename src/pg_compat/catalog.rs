@@ -87,7 +87,16 @@ pub struct PgCatalogOverlay {
 
 /// Relations computed from the catalog (the crate rebuilds `pg_class` on every scan, 4 ms, and catalog queries scan
 /// it several times) that cannot change while an engine serves: a model reload builds a new engine and overlay.
-const COMPUTED_ONCE: [&str; 4] = ["pg_class", "pg_attribute", "pg_namespace", "pg_description"];
+/// `pg_type` and `pg_proc` are static, but reshaped: computed, they are plain tables to the planner (asyncpg's type
+/// lookup reads `pg_type` four times).
+const COMPUTED_ONCE: [&str; 6] = [
+    "pg_class",
+    "pg_attribute",
+    "pg_namespace",
+    "pg_description",
+    "pg_type",
+    "pg_proc",
+];
 
 impl PgCatalogOverlay {
     pub fn new(base: Arc<dyn SchemaProvider>, view_description: Arc<ScalarUDF>) -> Self {
