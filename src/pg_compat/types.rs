@@ -83,7 +83,6 @@ fn is_oid(field: &Field) -> bool {
 /// For each output column of `plan`, whether it is an oid or an array of oids.
 fn column_types(plan: &LogicalPlan) -> Vec<Option<OidType>> {
     let width = plan.schema().fields().len();
-    let input = |plan: &LogicalPlan| column_types(plan);
     let types = match plan {
         LogicalPlan::TableScan(scan) => scan
             .projected_schema
@@ -92,7 +91,7 @@ fn column_types(plan: &LogicalPlan) -> Vec<Option<OidType>> {
             .map(|f| (matches!(f.data_type(), DataType::Int32) && is_oid(f)).then_some(OidType::Oid))
             .collect(),
         LogicalPlan::Projection(projection) => {
-            let inner = input(&projection.input);
+            let inner = column_types(&projection.input);
             projection
                 .expr
                 .iter()
@@ -100,7 +99,7 @@ fn column_types(plan: &LogicalPlan) -> Vec<Option<OidType>> {
                 .collect()
         }
         LogicalPlan::Aggregate(aggregate) => {
-            let inner = input(&aggregate.input);
+            let inner = column_types(&aggregate.input);
             aggregate
                 .group_expr
                 .iter()
@@ -109,12 +108,12 @@ fn column_types(plan: &LogicalPlan) -> Vec<Option<OidType>> {
                 .collect()
         }
         LogicalPlan::Window(window) => {
-            let mut types = input(&window.input);
+            let mut types = column_types(&window.input);
             types.extend(window.window_expr.iter().map(|_| None));
             types
         }
         LogicalPlan::Join(join) => {
-            let (left, right) = (input(&join.left), input(&join.right));
+            let (left, right) = (column_types(&join.left), column_types(&join.right));
             match join.join_type {
                 JoinType::LeftSemi | JoinType::LeftAnti => left,
                 JoinType::RightSemi | JoinType::RightAnti => right,
@@ -125,15 +124,15 @@ fn column_types(plan: &LogicalPlan) -> Vec<Option<OidType>> {
                 }
             }
         }
-        LogicalPlan::Union(union) => union.inputs.first().map(|i| input(i)).unwrap_or_default(),
-        LogicalPlan::RecursiveQuery(recursive) => input(&recursive.static_term),
-        LogicalPlan::Distinct(Distinct::All(inner)) => input(inner),
+        LogicalPlan::Union(union) => union.inputs.first().map(|i| column_types(i)).unwrap_or_default(),
+        LogicalPlan::RecursiveQuery(recursive) => column_types(&recursive.static_term),
+        LogicalPlan::Distinct(Distinct::All(inner)) => column_types(inner),
         LogicalPlan::Filter(_)
         | LogicalPlan::Sort(_)
         | LogicalPlan::Limit(_)
         | LogicalPlan::Repartition(_)
         | LogicalPlan::SubqueryAlias(_)
-        | LogicalPlan::Subquery(_) => plan.inputs().first().map(|i| input(i)).unwrap_or_default(),
+        | LogicalPlan::Subquery(_) => plan.inputs().first().map(|i| column_types(i)).unwrap_or_default(),
         _ => vec![],
     };
     // Anything not understood, or whose columns do not line up with its schema, is of no special type.

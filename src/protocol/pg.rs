@@ -682,34 +682,27 @@ fn result_fields(schema: &Schema, format: &Format) -> Result<Arc<Vec<FieldInfo>>
 
 fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
     let mut fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)?;
-    // PostgreSQL's vector types, which arrow-pg would call arrays. In text they are sent as already formatted text
-    // (see `as_sent`), so the type must not make the encoder quote it as an array element.
     for (i, (info, field)) in fields.iter_mut().zip(schema.fields()).enumerate() {
-        if let Some(wire_type) = pg_compat::types::wire_type(field) {
-            *info = FieldInfo::new(
-                info.name().to_string(),
-                info.table_id(),
-                info.column_id(),
-                wire_type,
-                info.format(),
-            );
-        }
-        if let Some(vector) = catalog::vector_type(field) {
-            let vector = if format.is_text(i) {
-                Type::new(
+        // `oid`, `oid[]`: the type PostgreSQL describes where Arrow's would name another.
+        let described = pg_compat::types::wire_type(field).or_else(|| {
+            // PostgreSQL's vector types, which arrow-pg would call arrays. In text they are sent as already formatted
+            // text (see `as_sent`), so the type must not make the encoder quote it as an array element.
+            catalog::vector_type(field).map(|vector| match format.is_text(i) {
+                true => Type::new(
                     vector.name().to_string(),
                     vector.oid(),
                     Kind::Simple,
                     vector.schema().to_string(),
-                )
-            } else {
-                vector
-            };
+                ),
+                false => vector,
+            })
+        });
+        if let Some(described) = described {
             *info = FieldInfo::new(
                 info.name().to_string(),
                 info.table_id(),
                 info.column_id(),
-                vector,
+                described,
                 info.format(),
             );
         }
