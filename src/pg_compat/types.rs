@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use arrow_pg::datatypes::PG_OID_ALIAS_KEY;
+use arrow_pg::datatypes::{PG_OID_ALIAS_KEY, into_pg_type, is_pg_char_field};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Column, JoinType, Result};
 use datafusion::logical_expr::expr::{AggregateFunction, Alias, Case, Cast};
@@ -65,15 +65,23 @@ pub fn with_oid_types(plan: LogicalPlan) -> Result<LogicalPlan> {
 
 /// The PostgreSQL type a result field is described as, where Arrow's type would describe it otherwise: any oid alias
 /// (`regclass`, `regtype`, … as the catalog crate marks its columns) is an `oid` on the wire, as PostgreSQL's catalog
-/// columns are; a list marked by [`with_oid_types`] is an `oid[]`.
+/// columns are; a list marked by [`with_oid_types`] is an `oid[]`. A cast keeps its column's marker (`attrelid::int8`,
+/// `typtype::text`), so a marked field of another Arrow type than the marker's is what it was cast to.
 pub fn wire_type(field: &Field) -> Option<Type> {
     match field.data_type() {
         DataType::Int32 if is_oid(field) => Some(Type::OID),
         DataType::List(_) if field.metadata().get(ARRAY_TYPE_KEY).map(String::as_str) == Some("oid[]") => {
             Some(Type::OID_ARRAY)
         }
+        DataType::Utf8 => None,
+        data_type if is_oid(field) || is_pg_char_field(field) => into_pg_type(data_type).ok(),
         _ => None,
     }
+}
+
+/// Whether a field carries the `"char"` marker but was cast to another type (see [`wire_type`]).
+pub fn is_cast_char(field: &Field) -> bool {
+    is_pg_char_field(field) && field.data_type() != &DataType::Utf8
 }
 
 fn is_oid(field: &Field) -> bool {

@@ -712,14 +712,12 @@ fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
 
 /// The batch in the shape the encoder sends: vector columns (`int2vector`, `oidvector`) sent as text carry
 /// PostgreSQL's text form, `1 2` (in binary they are arrays on the wire too); a `"char"` column that a cast made
-/// another string type (`typtype::text` keeps the column's marker) is plain UTF-8 again, which the encoder reads.
+/// another string type (`typtype::text` keeps the column's marker) loses the marker, which the encoder would read as
+/// a one-byte UTF-8 column.
 fn as_sent(batch: RecordBatch, format: &Format) -> Result<RecordBatch, ArrowError> {
     let schema = batch.schema();
     let is_text_vector = |i: usize| format.is_text(i) && catalog::vector_type(schema.field(i)).is_some();
-    let is_cast_char = |i: usize| {
-        let field = schema.field(i);
-        arrow_pg::datatypes::is_pg_char_field(field) && field.data_type() != &DataType::Utf8
-    };
+    let is_cast_char = |i: usize| pg_compat::types::is_cast_char(schema.field(i));
     if !(0..batch.num_columns()).any(|i| is_text_vector(i) || is_cast_char(i)) {
         return Ok(batch);
     }
@@ -739,10 +737,14 @@ fn as_sent(batch: RecordBatch, format: &Format) -> Result<RecordBatch, ArrowErro
                 });
             }
             Arc::new(StringArray::from(text)) as ArrayRef
-        } else if is_cast_char(i) {
-            cast(column, &DataType::Utf8)?
         } else {
-            fields.push(schema.field(i).clone());
+            let mut field = schema.field(i).clone();
+            if is_cast_char(i) {
+                let mut metadata = field.metadata().clone();
+                metadata.remove(arrow_pg::datatypes::PG_CHAR_KEY);
+                field = field.with_metadata(metadata);
+            }
+            fields.push(field);
             columns.push(column.clone());
             continue;
         };

@@ -215,3 +215,20 @@ def test_array_parameter_with_any(port, reference):
     ).fetchall()
     for rows in run(port, body):
         assert [tuple(r) for r in rows] == [tuple(e) for e in expected]
+
+
+def test_catalog_columns_cast_are_what_they_were_cast_to(port):
+    # Catalog oid columns are oids, "char" columns are "char"; cast, they are the cast's type (binary: an oid cast to
+    # int8 is 8 bytes, which asyncpg checks). Values against the uncast columns of the same rows.
+    async def body(conn):
+        stmt = await conn.prepare(
+            "SELECT c.oid, c.oid::int8 AS oid8, c.relnamespace, c.relnamespace::text AS ns_text, c.relkind, "
+            "c.relkind::text AS kind_text FROM pg_class c WHERE c.relname = 'sales'"
+        )
+        return [a.type.name for a in stmt.get_attributes()], await stmt.fetch()
+
+    types, rows = run(port, body)
+    assert types == ["oid", "int8", "oid", "text", "char", "text"]
+    [row] = rows
+    assert row["oid8"] == row["oid"] and row["ns_text"] == str(row["relnamespace"])
+    assert row["relkind"] == b"v" and row["kind_text"] == "v"
