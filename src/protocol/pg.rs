@@ -724,7 +724,9 @@ fn as_sent(batch: RecordBatch, format: &Format) -> Result<RecordBatch, ArrowErro
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut columns = Vec::with_capacity(batch.num_columns());
     for (i, column) in batch.columns().iter().enumerate() {
+        let mut field = schema.field(i).clone();
         let column = if is_text_vector(i) {
+            field = field.with_data_type(DataType::Utf8);
             let lists = column.as_list::<i32>();
             let mut text = Vec::with_capacity(lists.len());
             for row in 0..lists.len() {
@@ -738,17 +740,14 @@ fn as_sent(batch: RecordBatch, format: &Format) -> Result<RecordBatch, ArrowErro
             }
             Arc::new(StringArray::from(text)) as ArrayRef
         } else {
-            let mut field = schema.field(i).clone();
             if is_cast_char(i) {
                 let mut metadata = field.metadata().clone();
                 metadata.remove(arrow_pg::datatypes::PG_CHAR_KEY);
                 field = field.with_metadata(metadata);
             }
-            fields.push(field);
-            columns.push(column.clone());
-            continue;
+            column.clone()
         };
-        fields.push(schema.field(i).clone().with_data_type(DataType::Utf8));
+        fields.push(field);
         columns.push(column);
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)

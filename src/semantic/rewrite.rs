@@ -199,28 +199,13 @@ fn compile_correlated(rel: &Relation, mut outputs: Vec<Output>) -> Result<(Logic
             filters.push(condition);
             continue;
         }
-        let Expr::BinaryExpr(BinaryExpr {
-            left,
-            op: Operator::Eq,
-            right,
-        }) = &condition
-        else {
+        let Some((inner, outer)) = dimension_equals_outer(&condition) else {
             return Err(unsupported(&format!(
                 "the correlated condition {condition} on a semantic view (only `dimension = outer column` is)"
             )));
         };
-        let is_outer = |e: &Expr| e.contains_outer() && e.column_refs().is_empty();
-        let (inner, outer) = match (left.as_ref(), right.as_ref()) {
-            (inner, outer) if !inner.contains_outer() && is_outer(outer) => (inner, outer),
-            (outer, inner) if !inner.contains_outer() && is_outer(outer) => (inner, outer),
-            _ => {
-                return Err(unsupported(&format!(
-                    "the correlated condition {condition} on a semantic view (only `dimension = outer column` is)"
-                )));
-            }
-        };
-        keys.push((outputs.len(), outer.clone()));
-        outputs.push(Output::Group(inner.clone()));
+        keys.push((outputs.len(), outer));
+        outputs.push(Output::Group(inner));
     }
     let request = Request {
         view: &rel.view,
@@ -273,6 +258,23 @@ fn aggregate_output(rel: &Relation, input: &LogicalPlan, function: AggregateFunc
         sort.expr = rel.resolve(input, &sort.expr)?;
     }
     Ok(Output::RowAggregate(Expr::AggregateFunction(function)))
+}
+
+/// `inner = outer` (either way round), where `inner` reads only the view and `outer` only the outer row.
+fn dimension_equals_outer(condition: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::BinaryExpr(BinaryExpr {
+        left,
+        op: Operator::Eq,
+        right,
+    }) = condition
+    else {
+        return None;
+    };
+    let is_outer = |e: &Expr| e.contains_outer() && e.column_refs().is_empty();
+    [(left, right), (right, left)]
+        .into_iter()
+        .find(|(inner, outer)| !inner.contains_outer() && is_outer(outer))
+        .map(|(inner, outer)| (inner.as_ref().clone(), outer.as_ref().clone()))
 }
 
 fn compile_relation(node: &LogicalPlan, rel: Relation) -> Result<LogicalPlan> {
