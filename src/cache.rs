@@ -168,7 +168,8 @@ impl ResultCache {
         };
         let started = Instant::now();
         let schema = Engine::result_schema(&plan);
-        let optimized = ctx.state().optimize(&plan)?;
+        // Optimized once: the key is the optimized plan, and a miss runs it as it is.
+        let optimized = Engine::optimize(ctx, &plan)?;
         let key = CacheKey {
             plan: fingerprint(&optimized),
             policy: policy.to_string(),
@@ -220,7 +221,7 @@ impl ResultCache {
                 }
             }
             // Another session's run of the same plan failed or was too large to keep: run it here, uncached.
-            Err(_) => Engine::execute(ctx, optimized, cancel, timeout).await,
+            Err(_) => Engine::execute_optimized(ctx, &optimized, cancel, timeout).await,
         }
     }
 
@@ -234,7 +235,9 @@ impl ResultCache {
         ttl: Duration,
     ) -> std::result::Result<Arc<Entry>, Unfilled> {
         let failed = |e: DataFusionError| Unfilled::Failed(Arc::new(e));
-        let mut stream = Engine::execute(ctx, plan, cancel, timeout).await.map_err(failed)?;
+        let mut stream = Engine::execute_optimized(ctx, &plan, cancel, timeout)
+            .await
+            .map_err(failed)?;
         let (mut batches, mut bytes) = (Vec::new(), 0u64);
         while let Some(batch) = stream.next().await {
             let batch = batch.map_err(failed)?;

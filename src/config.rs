@@ -18,6 +18,8 @@ pub const DEFAULT_FLIGHT_ADDR: &str = "127.0.0.1:50051";
 pub const DEFAULT_DATABASE: &str = "semgate";
 pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_DEMO_SCALE: f64 = 0.1;
+/// PostgreSQL's default `authentication_timeout`.
+pub const DEFAULT_AUTHENTICATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -51,6 +53,9 @@ struct ConfigFile {
     #[serde(default)]
     users: Vec<UserFile>,
     max_connections: Option<usize>,
+    /// Seconds a PostgreSQL client has to authenticate before its connection is closed (PostgreSQL's
+    /// `authentication_timeout`); default 60.
+    authentication_timeout_secs: Option<u64>,
     /// Natural-language questions (`ASK …`).
     ask: Option<AskFile>,
     cache: Option<CacheFile>,
@@ -117,6 +122,8 @@ pub struct Config {
     pub max_connections: usize,
     /// How long in-flight work may run after a shutdown signal before connections are closed.
     pub shutdown_grace: Duration,
+    /// How long a connection may take to authenticate (PostgreSQL's `authentication_timeout`).
+    pub authentication_timeout: Duration,
     /// The LLM that helps ASK when the offline resolver is not confident; `None`: offline only.
     pub llm: Option<LlmConfig>,
     pub cache: CacheConfig,
@@ -143,6 +150,7 @@ impl Config {
             demo_scale: Some(scale),
             max_connections: 256,
             shutdown_grace: Duration::from_secs(5),
+            authentication_timeout: DEFAULT_AUTHENTICATION_TIMEOUT,
             llm: None,
             cache: CacheConfig::default(),
         }
@@ -243,6 +251,9 @@ impl Config {
             demo_scale: None,
             max_connections: file.max_connections.unwrap_or(256),
             shutdown_grace: Duration::from_secs(5),
+            authentication_timeout: file
+                .authentication_timeout_secs
+                .map_or(DEFAULT_AUTHENTICATION_TIMEOUT, Duration::from_secs),
             llm: file.ask.and_then(|a| a.llm),
             cache: match file.cache {
                 Some(cache) => CacheConfig {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::catalog::TableFunctionImpl;
 use datafusion::catalog::information_schema::InformationSchemaProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ParamValues, ScalarValue, TableReference};
@@ -25,7 +26,6 @@ use datafusion_federation::FederatedQueryPlanner;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::cache::{CacheConfig, CacheStatsFunction, ResultCache};
 use crate::error::Interrupted;
 
 use crate::semantic::SemanticModel;
@@ -42,15 +42,23 @@ pub const SERVER_VERSION: &str = concat!("15.0 (semgate ", env!("CARGO_PKG_VERSI
 pub struct Engine {
     /// Cloned into every session: shares the catalog (Arc) and holds the functions and rules.
     base: SessionContext,
-    /// Answers of semantic queries, shared by every session.
-    pub cache: Arc<ResultCache>,
     /// The database name clients connect to; also the DataFusion catalog name.
     database: String,
 }
 
+/// A table function the engine's owner adds (`semgate_cache_stats`), by name.
+pub type TableFunction = (&'static str, Arc<dyn TableFunctionImpl>);
+
 impl Engine {
     /// `logins`: the users who may connect, listed as login roles in `pg_roles` (psql's `\du`, DBeaver's role tree).
-    pub fn new(model: &SemanticModel, database: &str, logins: Vec<String>, cache: CacheConfig) -> Result<Self> {
+    /// `table_functions`: functions of the layers above (the result cache's statistics), registered before
+    /// `information_schema` lists them.
+    pub fn new(
+        model: &SemanticModel,
+        database: &str,
+        logins: Vec<String>,
+        table_functions: Vec<TableFunction>,
+    ) -> Result<Self> {
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(database, VIEW_SCHEMA)
             .with_create_default_catalog_and_schema(true)
@@ -94,9 +102,9 @@ impl Engine {
             let provider = Arc::new(SemanticViewTable { view: view.clone() });
             base.register_table(TableReference::full(database, VIEW_SCHEMA, name.as_str()), provider)?;
         }
-        let cache = Arc::new(ResultCache::new(cache, model.version));
-        // A table function, not a relation: BI tools list relations, and this one is not theirs to chart.
-        base.register_udtf("semgate_cache_stats", Arc::new(CacheStatsFunction(cache.clone())));
+        for (name, function) in table_functions {
+            base.register_udtf(name, function);
+        }
         // Last, so that it lists every table function registered above.
         let information_schema = crate::pg_compat::catalog::InformationSchemaOverlay::new(
             InformationSchemaProvider::new(base.state().catalog_list().clone())
@@ -111,7 +119,6 @@ impl Engine {
         );
         Ok(Self {
             base,
-            cache,
             database: database.to_string(),
         })
     }
@@ -185,16 +192,35 @@ impl Engine {
         client_schema(plan.schema().as_arrow())
     }
 
-    /// Analyze (semantic rewrite first), optimize and start executing; batches stream as they are produced, with
-    /// columns named as [`Engine::result_schema`] says. The stream ends with an [`Interrupted`] error when `cancel` fires or `timeout` passes, whichever comes first;
-    /// dropping it stops the work.
+    /// Analyze (semantic rewrite first) and optimize: what [`Engine::execute_optimized`] runs and the result cache
+    /// keys on.
+    pub fn optimize(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LogicalPlan> {
+        ctx.state().optimize(plan)
+    }
+
+    /// [`Engine::optimize`], then [`Engine::execute_optimized`].
     pub async fn execute(
         ctx: &SessionContext,
         plan: LogicalPlan,
         cancel: CancellationToken,
         timeout: Option<Duration>,
     ) -> Result<SendableRecordBatchStream> {
-        let stream = ctx.execute_logical_plan(plan).await?.execute_stream().await?;
+        let optimized = Self::optimize(ctx, &plan)?;
+        Self::execute_optimized(ctx, &optimized, cancel, timeout).await
+    }
+
+    /// Start executing an optimized plan (not optimized again); batches stream as they are produced, with columns
+    /// named as [`Engine::result_schema`] says. The stream ends with an [`Interrupted`] error when `cancel` fires or
+    /// `timeout` passes, whichever comes first; dropping it stops the work.
+    pub async fn execute_optimized(
+        ctx: &SessionContext,
+        optimized: &LogicalPlan,
+        cancel: CancellationToken,
+        timeout: Option<Duration>,
+    ) -> Result<SendableRecordBatchStream> {
+        let state = ctx.state();
+        let physical = state.query_planner().create_physical_plan(optimized, &state).await?;
+        let stream = datafusion::physical_plan::execute_stream(physical, ctx.task_ctx())?;
         let schema = client_schema(&stream.schema());
         let renamed = schema.clone();
         let stream = stream

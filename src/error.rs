@@ -20,6 +20,17 @@ pub enum Error {
     UnknownSetting(String),
     #[error("parameter \"{0}\" cannot be changed")]
     ReadOnlySetting(String),
+    #[error("invalid value for parameter \"{name}\": \"{value}\"; {hint}")]
+    InvalidSetting {
+        name: String,
+        value: String,
+        hint: &'static str,
+    },
+    /// A bug (a panic) stopped the statement; the connection carries on.
+    #[error(
+        "internal error in semgate: {0}; the statement was stopped and the connection is still usable (please report this)"
+    )]
+    Bug(String),
     #[error("password authentication failed for user \"{0}\"")]
     PasswordFailed(String),
     /// Credentials missing, malformed or expired; the message says what to send instead.
@@ -50,6 +61,8 @@ impl Error {
             Error::Query(e) => query_sqlstate(e),
             Error::UnknownSetting(_) => "42704",
             Error::ReadOnlySetting(_) => "55P02",
+            Error::InvalidSetting { .. } => "22023",
+            Error::Bug(_) => "XX000",
             Error::PasswordFailed(_) => "28P01",
             Error::NoCredentials(_) => "28000",
             Error::Ask(NlError::Empty) => "42601",

@@ -4,7 +4,12 @@
 //!
 //! One pipeline, several front ends; data flows one way:
 //!
-//! - [`protocol`]: wire front ends ([`protocol::pg`]: PostgreSQL via pgwire). They translate messages and nothing else.
+//! - [`protocol`]: wire front ends ([`protocol::pg`]: PostgreSQL via pgwire; [`protocol::flight`]: Arrow Flight SQL
+//!   via tonic). They translate messages into calls of the statement core and outcomes into messages, nothing else;
+//!   only they name pgwire, tonic or arrow-flight (`tests/layering.rs` fails otherwise).
+//! - [`statement`]: the statement core every wire calls: text → routed → [`statement::Planned`] (planned once, run
+//!   many times) → [`statement::Outcome`] (rows, COPY rows, or a command tag and what it changed). Session
+//!   commands, cursors, ASK and the result cache are applied here once for every wire; a panic fails one statement.
 //! - [`session`]: who is connected, their settings and DataFusion context; their open [`cursor`]s.
 //! - [`router`]: splits client strings into statements; SQL queries go on, session commands (SET, SHOW, BEGIN, …)
 //!   are answered by the session, `ASK` goes to the session's resolver, writes are refused (read-only).
@@ -38,6 +43,7 @@ pub mod semantic;
 pub mod server;
 pub mod session;
 pub mod source;
+pub mod statement;
 
 pub use config::Config;
 pub use server::Application;

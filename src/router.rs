@@ -93,6 +93,69 @@ pub enum SessionCommand {
     NothingToDo(&'static str),
 }
 
+/// How a wire's clients write statement parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterStyle {
+    /// `$1, $2, …` only; a `?` is PostgreSQL's operator character (the PostgreSQL wire).
+    Numbered,
+    /// `?` in order of appearance, or `$n` (Flight SQL: ADBC, the Flight SQL JDBC and ODBC drivers send `?`).
+    Positional,
+}
+
+/// The statement with positional `?` parameters numbered `$1, $2, …` in order of appearance (under
+/// [`ParameterStyle::Positional`]). Only the `?` tokens change: quotes, comments and all other text stay as sent.
+pub fn number_parameters(sql: &str, style: ParameterStyle) -> Result<std::borrow::Cow<'_, str>, RouteError> {
+    use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+    use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+    if style == ParameterStyle::Numbered || !sql.contains('?') {
+        return Ok(sql.into());
+    }
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+        .tokenize_with_location()
+        .map_err(|e| RouteError::Syntax(format!("syntax error: {}", e.message)))?;
+    let numbered_too = tokens
+        .iter()
+        .any(|t| matches!(&t.token, Token::Placeholder(p) if p.starts_with('$')));
+    let questions: Vec<usize> = tokens
+        .iter()
+        .filter(|t| t.token == Token::Question)
+        .filter_map(|t| byte_offset(sql, t.span.start.line, t.span.start.column))
+        .collect();
+    if questions.is_empty() {
+        return Ok(sql.into());
+    }
+    if numbered_too {
+        return Err(RouteError::Syntax(
+            "a statement's parameters are either all `?` or all `$n`, not both: number them $1, $2, … or use ? \
+             throughout"
+                .into(),
+        ));
+    }
+    let mut numbered = String::with_capacity(sql.len() + questions.len() * 2);
+    let mut copied = 0;
+    for (i, at) in questions.into_iter().enumerate() {
+        numbered.push_str(&sql[copied..at]);
+        numbered.push_str(&format!("${}", i + 1));
+        copied = at + 1;
+    }
+    numbered.push_str(&sql[copied..]);
+    Ok(numbered.into())
+}
+
+/// The byte offset of a tokenizer location (1-based line and character column).
+fn byte_offset(sql: &str, line: u64, column: u64) -> Option<usize> {
+    let line_start = match line {
+        0 => return None,
+        1 => 0,
+        _ => sql.match_indices('\n').nth(usize::try_from(line).ok()? - 2)?.0 + 1,
+    };
+    let column = usize::try_from(column).ok()?.checked_sub(1)?;
+    sql[line_start..]
+        .char_indices()
+        .nth(column)
+        .map(|(offset, _)| line_start + offset)
+}
+
 /// Split a client string into statements (respecting quotes, dollar quotes and comments) and route each.
 pub fn route(sql: &str) -> Result<Vec<Routed>, RouteError> {
     split_statements(sql).into_iter().map(route_one).collect()
@@ -496,6 +559,26 @@ fn is_blank(sql: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_positional_parameters_only_where_asked() {
+        let positional = |sql| number_parameters(sql, ParameterStyle::Positional).map(|s| s.into_owned());
+        assert_eq!(
+            positional("SELECT a FROM t WHERE b = ? AND c > ?").unwrap(),
+            "SELECT a FROM t WHERE b = $1 AND c > $2"
+        );
+        // Inside strings, quoted names and comments a `?` is text; line breaks and multi-byte text keep offsets.
+        assert_eq!(
+            positional("SELECT '?', \"a?\" -- why?\n, ? /* ? */ FROM t WHERE x = 'é' AND y = ?").unwrap(),
+            "SELECT '?', \"a?\" -- why?\n, $1 /* ? */ FROM t WHERE x = 'é' AND y = $2"
+        );
+        assert_eq!(positional("SELECT $1").unwrap(), "SELECT $1");
+        assert!(matches!(positional("SELECT ?, $1"), Err(RouteError::Syntax(_))));
+        assert_eq!(
+            number_parameters("SELECT ?", ParameterStyle::Numbered).unwrap(),
+            "SELECT ?"
+        );
+    }
 
     #[test]
     fn splits_outside_quotes_and_comments() {

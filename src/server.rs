@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use arc_swap::ArcSwap;
 
+use crate::cache::{CacheStatsFunction, ResultCache};
 use crate::config::{Config, ConfigError};
 use crate::demo::{self, DemoError};
-use crate::engine::Engine;
+use crate::engine::{Engine, TableFunction};
 use crate::nl::Asker;
 use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
@@ -52,18 +52,21 @@ async fn serve_model(config: &Config) -> Result<Backend, StartError> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "semantic model loaded"
     );
+    let cache = Arc::new(ResultCache::new(config.cache.clone(), model.version));
+    // A table function, not a relation: BI tools list relations, and this one is not theirs to chart.
+    let cache_stats: TableFunction = ("semgate_cache_stats", Arc::new(CacheStatsFunction(cache.clone())));
     let engine = Arc::new(Engine::new(
         &model,
         &config.database,
         config.users.names().map(String::from).collect(),
-        config.cache.clone(),
+        vec![cache_stats],
     )?);
     let asker = Arc::new(Asker::new(
         Arc::new(model),
         engine.session_context("semgate"),
         config.llm.clone(),
     )?);
-    Ok(Backend { engine, asker })
+    Ok(Backend { engine, cache, asker })
 }
 
 /// Reloads the model files named by the configuration file: checks them, then swaps in a new engine with an empty
@@ -108,6 +111,8 @@ pub struct Application {
     connection_limit: Arc<Semaphore>,
     /// In-flight work may finish within this time after a shutdown signal.
     shutdown_grace: Duration,
+    /// A connection not authenticated within this time is closed.
+    authentication_timeout: Duration,
     /// The database name, for the ready-to-paste psql command.
     database: String,
 }
@@ -129,6 +134,7 @@ impl Application {
             frontend: Arc::new(PgFrontend::new(backend.clone(), users)),
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
+            authentication_timeout: config.authentication_timeout,
             database: config.database.clone(),
             reloader: Reloader {
                 config: Arc::new(config),
@@ -157,69 +163,37 @@ impl Application {
         &self.database
     }
 
-    /// Serve until `shutdown` completes, then drain.
+    /// Serve until `shutdown` completes, then drain: stop accepting, let open connections finish within the grace
+    /// period, then close them.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let stopping = CancellationToken::new();
-        let flight_stopping = stopping.clone();
-        let incoming = tonic::transport::server::TcpIncoming::from(self.flight_listener).with_nodelay(Some(true));
-        let flight_service = arrow_flight::flight_service_server::FlightServiceServer::new(self.flight)
-            .max_decoding_message_size(64 << 20);
-        let flight = tokio::spawn(async move {
-            let served = tonic::transport::Server::builder()
-                .add_service(flight_service)
-                .serve_with_incoming_shutdown(incoming, flight_stopping.cancelled())
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "the Flight SQL server stopped");
-            }
-        });
+        let flight = tokio::spawn(crate::protocol::flight::serve(
+            self.flight_listener,
+            self.flight,
+            stopping.clone(),
+        ));
         let flight_abort = flight.abort_handle();
-        let mut connections = JoinSet::new();
-        tokio::pin!(shutdown);
-        loop {
-            let permit = tokio::select! {
-                _ = &mut shutdown => break,
-                permit = self.connection_limit.clone().acquire_owned() => permit.expect("semaphore is never closed"),
-            };
-            let (socket, peer) = tokio::select! {
-                _ = &mut shutdown => break,
-                accepted = self.pg_listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                },
-            };
-            let _ = socket.set_nodelay(true);
-            let frontend = self.frontend.clone();
-            connections.spawn(async move {
-                tracing::debug!(%peer, "connection opened");
-                if let Err(e) = pgwire::tokio::process_socket(socket, None, frontend).await {
-                    tracing::debug!(%peer, error = %e, "connection ended with an error");
-                }
-                drop(permit);
-            });
-            // Reap finished connections so the set does not grow without bound.
-            while connections.try_join_next().is_some() {}
-        }
+        let pg = crate::protocol::pg::serve(
+            self.pg_listener,
+            self.frontend,
+            self.connection_limit,
+            self.authentication_timeout,
+            shutdown,
+        )
+        .await;
         tracing::info!(
-            open = connections.len(),
+            open = pg.connections(),
             grace_s = self.shutdown_grace.as_secs(),
             "shutting down"
         );
         stopping.cancel();
         let drained = tokio::time::timeout(self.shutdown_grace, async {
-            while connections.join_next().await.is_some() {}
+            pg.drain().await;
             let _ = flight.await;
         })
         .await;
         if drained.is_err() {
-            tracing::info!(
-                open = connections.len(),
-                "closing connections still open after the grace period"
-            );
-            connections.shutdown().await;
+            tracing::info!("closing connections still open after the grace period");
             flight_abort.abort();
         }
         Ok(())

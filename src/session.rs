@@ -58,10 +58,12 @@ const FIXED: [&str; 7] = [
     "in_hot_standby",
 ];
 
-/// One version of the model, served: its engine (with its result cache) and its ASK resolver. Replaced whole when
-/// the model is reloaded; a session keeps the one it started with, new sessions get the new one.
+/// One version of the model, served: its engine, its result cache and its ASK resolver. Replaced whole when the
+/// model is reloaded; a session keeps the one it started with, new sessions get the new one.
 pub struct Backend {
     pub engine: Arc<Engine>,
+    /// Answers computed under this model version only.
+    pub cache: Arc<ResultCache>,
     pub asker: Arc<Asker>,
 }
 
@@ -120,7 +122,7 @@ impl Session {
             settings,
             running: Mutex::new(CancellationToken::new()),
             asker,
-            cache: engine.cache.clone(),
+            cache: backend.cache.clone(),
             last_question: Mutex::new(None),
             cursors: Cursors::default(),
         }
@@ -214,6 +216,17 @@ impl Session {
             "timezone" if value.eq_ignore_ascii_case("utc") || value.eq_ignore_ascii_case("etc/utc") => {
                 "UTC".to_string()
             }
+            // Checked now, as PostgreSQL does, so a bad value fails the SET and not every later statement.
+            "statement_timeout" => match duration_setting(value) {
+                Ok(_) => value.trim().to_string(),
+                Err(hint) => {
+                    return Err(Error::InvalidSetting {
+                        name,
+                        value: value.to_string(),
+                        hint,
+                    });
+                }
+            },
             _ => value.to_string(),
         };
         // Unknown names are accepted like PostgreSQL's custom placeholders when qualified (`myapp.x`), or when a
@@ -252,18 +265,20 @@ impl Session {
     /// Run a planned statement under this session's cancel token and `statement_timeout`, through the result cache
     /// unless `SET semgate.cache = off`. `text`: the statement it was planned from, when it has no parameters, so
     /// that [`Session::cached`] finds its answer next time.
-    pub async fn execute(
+    pub(crate) async fn execute_plan(
         &self,
         plan: LogicalPlan,
         text: Option<&str>,
-    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+    ) -> Result<SendableRecordBatchStream, Error> {
         let (cancel, timeout) = (self.begin_statement(), self.statement_timeout());
-        if !self.cache_on() {
-            return Engine::execute(&self.ctx, plan, cancel, timeout).await;
-        }
-        self.cache
-            .execute(&self.ctx, plan, &self.user, text, cancel, timeout)
-            .await
+        let rows = if self.cache_on() {
+            self.cache
+                .execute(&self.ctx, plan, &self.user, text, cancel, timeout)
+                .await?
+        } else {
+            Engine::execute(&self.ctx, plan, cancel, timeout).await?
+        };
+        Ok(rows)
     }
 
     /// The cached answer of a statement this user ran before, without planning it again.
@@ -287,29 +302,13 @@ impl Session {
         self.running.lock().expect("token lock").cancel();
     }
 
-    /// `statement_timeout` as PostgreSQL reads it: milliseconds, or a number with a unit (ms, s, min, h); 0 is none.
+    /// The session's `statement_timeout` (checked when it was set); `None` when off.
     pub fn statement_timeout(&self) -> Option<Duration> {
-        let value = self
-            .settings
-            .lock()
-            .expect("settings lock")
+        let settings = self.settings.lock().expect("settings lock");
+        settings
             .get("statement_timeout")
-            .cloned()
-            .unwrap_or_default();
-        let value = value.trim().to_lowercase();
-        let split = value
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(value.len());
-        let (number, unit) = value.split_at(split);
-        let number: f64 = number.parse().ok()?;
-        let millis = match unit.trim() {
-            "" | "ms" => number,
-            "s" => number * 1e3,
-            "min" => number * 60e3,
-            "h" => number * 3600e3,
-            _ => return None,
-        };
-        (millis > 0.0).then(|| Duration::from_secs_f64(millis / 1e3))
+            .and_then(|value| duration_setting(value).ok())
+            .flatten()
     }
 
     pub fn reset_all(&self) {
@@ -321,6 +320,31 @@ impl Session {
             .collect();
         settings.insert("session_authorization".into(), user);
     }
+}
+
+/// A duration setting as PostgreSQL reads it (`statement_timeout`): milliseconds, or a number with a unit (us, ms,
+/// s, min, h, d); 0 is off (`None`). The error is a hint for the client.
+fn duration_setting(value: &str) -> Result<Option<Duration>, &'static str> {
+    const HINT: &str = "Valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\"; a number alone is milliseconds";
+    let value = value.trim().to_lowercase();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().map_err(|_| HINT)?;
+    let millis = match unit.trim() {
+        "" | "ms" => number,
+        "us" => number / 1e3,
+        "s" => number * 1e3,
+        "min" => number * 60e3,
+        "h" => number * 3600e3,
+        "d" => number * 86_400e3,
+        _ => return Err(HINT),
+    };
+    if !millis.is_finite() || millis > i32::MAX as f64 {
+        return Err("the largest timeout is 2147483647 ms (about 24 days); 0 turns it off");
+    }
+    Ok((millis > 0.0).then(|| Duration::from_secs_f64(millis / 1e3)))
 }
 
 /// The parameters a client is told about at startup, with PostgreSQL's spelling of their names.

@@ -532,15 +532,13 @@ async fn llm_resolver_against_a_local_openai_server() {
         .unwrap_err();
     assert!(message(&error).contains("HTTP 500"), "{}", message(&error));
 
-    // A server that never answers: the time budget ends it.
-    llm.script([Reply::Stall(Duration::from_secs(5))]);
-    let started = std::time::Instant::now();
+    // A server that never answers (within the test's life): only the time budget can end the wait.
+    llm.script([Reply::Stall(Duration::from_secs(3600))]);
     let error = client
         .simple_query("ASK RESET; ASK the big spenders one more time")
         .await
         .unwrap_err();
     assert!(message(&error).contains("no answer within"), "{}", message(&error));
-    assert!(started.elapsed() < Duration::from_secs(4), "the budget bounds the wait");
 
     // The LLM declines (a prompt injection): refused.
     llm.script([Reply::Content(json!({"refuse": "that changes data"}).to_string())]);

@@ -15,7 +15,7 @@ async fn compiled(sql: &str) -> String {
         base_dir: ".".into(),
     });
     let model = semantic::load(&files, &tpch).await.unwrap();
-    let engine = Engine::new(&model, "semgate", vec!["analyst".into()], Default::default()).unwrap();
+    let engine = Engine::new(&model, "semgate", vec!["analyst".into()], vec![]).unwrap();
     let ctx = engine.session_context("analyst");
     let batches = ctx
         .sql(&format!("EXPLAIN VERBOSE {sql}"))

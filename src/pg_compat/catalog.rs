@@ -22,7 +22,6 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, JoinType, LogicalPlanBuilder, ScalarUDF, Volatility, cast, col, create_udf, lit,
 };
 use datafusion::prelude::SessionContext;
-use pgwire::api::Type;
 
 /// Field metadata naming the PostgreSQL vector type (`int2vector`, `oidvector`) a list column is: clients are told
 /// that type, and read its text form as `1 2`, not as an array's `{1,2}`.
@@ -30,13 +29,17 @@ const VECTOR_TYPE_KEY: &str = "semgate.pg_vector";
 
 /// The PostgreSQL vector type a column is, if it is one. Only a list is: the metadata outlives casts
 /// (`indkey::varchar`).
-pub fn vector_type(field: &Field) -> Option<Type> {
+/// Its PostgreSQL type OID.
+pub fn vector_type(field: &Field) -> Option<u32> {
+    /// `pg_type.oid` of `int2vector` and `oidvector`.
+    const INT2VECTOR: u32 = 22;
+    const OIDVECTOR: u32 = 30;
     if !matches!(field.data_type(), DataType::List(_)) {
         return None;
     }
     match field.metadata().get(VECTOR_TYPE_KEY)?.as_str() {
-        "int2vector" => Some(Type::INT2_VECTOR),
-        "oidvector" => Some(Type::OID_VECTOR),
+        "int2vector" => Some(INT2VECTOR),
+        "oidvector" => Some(OIDVECTOR),
         _ => None,
     }
 }
@@ -681,6 +684,8 @@ fn type_name_udf(kind: TypeName) -> ScalarUDF {
 }
 
 fn pg_type_name(arrow_type: &str, kind: TypeName) -> String {
+    // PostgreSQL's type catalog (the `postgres-types` crate the wire crates describe types with).
+    use tokio_postgres::types::Type;
     let Some(pg_type) = DataType::from_str(arrow_type)
         .ok()
         .and_then(|t| arrow_pg::datatypes::into_pg_type(&t).ok())

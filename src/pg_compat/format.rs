@@ -13,7 +13,7 @@ use datafusion::common::{DataFusionError, exec_err};
 use datafusion::error::Result;
 use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility};
 
-use super::functions::scalar_if_scalar;
+use super::scalar_if_scalar;
 
 /// PostgreSQL 15's keywords that are not unreserved (reserved, column-name and type/function-name keywords in its
 /// grammar): `quote_ident` quotes them even when they are plain lower-case names.

@@ -192,7 +192,7 @@ fn lookup_udf(name: &'static str, oids: HashMap<String, i32>) -> ScalarUDF {
                 .iter()
                 .map(|n| n.and_then(|n| oids.get(&normalize_name(n)).copied()))
                 .collect();
-            scalar_if_scalar(args, Arc::new(result))
+            super::scalar_if_scalar(args, Arc::new(result))
         }),
     )
 }
@@ -208,13 +208,6 @@ fn normalize_name(name: &str) -> String {
 }
 
 /// A result computed over arrays, given back as a scalar when every argument was one.
-pub(super) fn scalar_if_scalar(args: &[ColumnarValue], result: ArrayRef) -> Result<ColumnarValue> {
-    if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
-        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
-    } else {
-        Ok(ColumnarValue::Array(result))
-    }
-}
 
 /// A function of any arguments with one answer, for questions whose answer is the same for every view.
 fn constant(name: &'static str, value: ScalarValue) -> ScalarUDF {
@@ -289,7 +282,7 @@ impl ScalarUDFImpl for SizePretty {
         let rows = ColumnarValue::values_to_arrays(&args.args)?;
         let sizes = datafusion::arrow::compute::cast(&rows[0], &DataType::Int64)?;
         let result: StringArray = as_int64_array(&sizes)?.iter().map(|s| s.map(size_pretty)).collect();
-        scalar_if_scalar(&args.args, Arc::new(result))
+        super::scalar_if_scalar(&args.args, Arc::new(result))
     }
 }
 
@@ -442,7 +435,7 @@ impl ScalarUDFImpl for JsonBuildObject {
         };
         let len = rows.first().map_or(1, |c| c.len());
         let result: StringArray = (0..len).map(|row| Some(object(row))).collect();
-        scalar_if_scalar(&args.args, Arc::new(result))
+        super::scalar_if_scalar(&args.args, Arc::new(result))
     }
 }
 
@@ -518,7 +511,7 @@ impl ScalarUDFImpl for SessionSetting {
                 .map(|name| settings.get(&name?.to_lowercase()).cloned())
                 .collect()
         };
-        scalar_if_scalar(&args.args, Arc::new(result))
+        super::scalar_if_scalar(&args.args, Arc::new(result))
     }
 }
 
@@ -578,7 +571,7 @@ impl ScalarUDFImpl for ViewDescription {
             .zip(columns.iter())
             .map(|(view, column)| self.descriptions.get(&(view?.to_string(), column?)).cloned())
             .collect();
-        scalar_if_scalar(&args.args, Arc::new(result))
+        super::scalar_if_scalar(&args.args, Arc::new(result))
     }
 }
 

@@ -18,11 +18,12 @@ pub mod types;
 
 use std::sync::Arc;
 
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr::{BinaryExpr, Cast, Placeholder, ScalarFunction};
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, Operator, lit};
+use datafusion::logical_expr::{ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, lit};
 use datafusion_pg_catalog::pg_catalog::context::{PgCatalogContextProvider, Role};
 
 pub use format::quote_ident;
@@ -195,6 +196,16 @@ fn typed(placeholder: Placeholder, data_type: DataType) -> Expr {
         id: placeholder.id,
         field: Some(Arc::new(Field::new("", data_type, true))),
     })
+}
+
+/// A function's answer as a scalar when every argument was one (DataFusion then keeps it a constant), else as the
+/// column it is.
+fn scalar_if_scalar(args: &[ColumnarValue], result: ArrayRef) -> Result<ColumnarValue> {
+    if args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_))) {
+        Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&result, 0)?))
+    } else {
+        Ok(ColumnarValue::Array(result))
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use arrow_pg::datatypes::{PG_OID_ALIAS_KEY, into_pg_type, is_pg_char_field};
+use arrow_pg::datatypes::{PG_OID_ALIAS_KEY, is_pg_char_field};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::{Column, JoinType, Result};
 use datafusion::logical_expr::expr::{AggregateFunction, Alias, Case, Cast};
@@ -16,7 +16,6 @@ use datafusion::logical_expr::{Distinct, Expr, ExprSchemable, LogicalPlan, Logic
 use datafusion::sql::sqlparser::ast::{
     ArrayElemTypeDef, DataType as SqlDataType, Expr as SqlExpr, Statement, Value, ValueWithSpan, visit_expressions,
 };
-use pgwire::api::Type;
 
 /// Field metadata on a list column naming the PostgreSQL array type it is (`oid[]`), where the element's Arrow type
 /// alone would name another.
@@ -67,17 +66,31 @@ pub fn with_oid_types(plan: LogicalPlan) -> Result<LogicalPlan> {
 /// (`regclass`, `regtype`, … as the catalog crate marks its columns) is an `oid` on the wire, as PostgreSQL's catalog
 /// columns are; a list marked by [`with_oid_types`] is an `oid[]`. A cast keeps its column's marker (`attrelid::int8`,
 /// `typtype::text`), so a marked field of another Arrow type than the marker's is what it was cast to.
-pub fn wire_type(field: &Field) -> Option<Type> {
+pub fn wire_type(field: &Field) -> Option<WireType> {
     match field.data_type() {
-        DataType::Int32 if is_oid(field) => Some(Type::OID),
+        DataType::Int32 if is_oid(field) => Some(WireType::Oid(OID)),
         DataType::List(_) if field.metadata().get(ARRAY_TYPE_KEY).map(String::as_str) == Some("oid[]") => {
-            Some(Type::OID_ARRAY)
+            Some(WireType::Oid(OID_ARRAY))
         }
         DataType::Utf8 => None,
-        data_type if is_oid(field) || is_pg_char_field(field) => into_pg_type(data_type).ok(),
+        _ if is_oid(field) || is_pg_char_field(field) => Some(WireType::OfArrowType),
         _ => None,
     }
 }
+
+/// How a field is described to PostgreSQL clients where its metadata says more than its Arrow type (see
+/// [`wire_type`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireType {
+    /// This PostgreSQL type (by OID).
+    Oid(u32),
+    /// The type its Arrow type maps to, whatever the metadata says.
+    OfArrowType,
+}
+
+/// PostgreSQL's type OIDs that Arrow types cannot tell apart from others (`pg_type.oid`).
+pub const OID: u32 = 26;
+pub const OID_ARRAY: u32 = 1028;
 
 /// Whether a field carries the `"char"` marker but was cast to another type (see [`wire_type`]).
 pub fn is_cast_char(field: &Field) -> bool {
@@ -191,7 +204,7 @@ fn expr_type(expr: &Expr, input: &LogicalPlan, input_types: &[Option<OidType>]) 
 /// Parameters whose type a cast declares as one Arrow cannot tell apart (`$1::oid[]` in asyncpg's type
 /// introspection): PostgreSQL describes such a parameter with the cast's type, and the client encodes its value so.
 /// By position (0 for `$1`).
-pub fn declared_parameter_types(statement: &Statement) -> HashMap<usize, Type> {
+pub fn declared_parameter_types(statement: &Statement) -> HashMap<usize, u32> {
     let mut declared = HashMap::new();
     let _ = visit_expressions(statement, |expr| {
         if let SqlExpr::Cast { expr, data_type, .. } = expr
@@ -210,14 +223,14 @@ pub fn declared_parameter_types(statement: &Statement) -> HashMap<usize, Type> {
 }
 
 /// `oid` or `oid[]` (also `pg_catalog.oid`).
-fn oid_type(data_type: &SqlDataType) -> Option<Type> {
+fn oid_type(data_type: &SqlDataType) -> Option<u32> {
     let is_oid = |data_type: &SqlDataType| {
         matches!(data_type, SqlDataType::Custom(name, args)
             if args.is_empty() && name.0.last().and_then(|part| part.as_ident()).is_some_and(|i| i.value.eq_ignore_ascii_case("oid")))
     };
     match data_type {
-        SqlDataType::Array(ArrayElemTypeDef::SquareBracket(element, _)) if is_oid(element) => Some(Type::OID_ARRAY),
-        element if is_oid(element) => Some(Type::OID),
+        SqlDataType::Array(ArrayElemTypeDef::SquareBracket(element, _)) if is_oid(element) => Some(OID_ARRAY),
+        element if is_oid(element) => Some(OID),
         _ => None,
     }
 }

@@ -36,18 +36,21 @@ use datafusion::arrow::ipc::writer::IpcWriteOptions;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::SchemaProvider;
 use datafusion::common::ScalarValue;
-use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, lit};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::EmptyRecordBatchStream;
 use futures::{Stream, StreamExt, TryStreamExt, stream};
 use moka::sync::Cache;
 use prost::Message;
+use tokio_util::sync::CancellationToken;
 use tonic::metadata::MetadataValue;
 use tonic::{Code, Request, Response, Status, Streaming};
 
 use crate::config::Users;
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
-use crate::router::{self, RouteError, Routed, SessionCommand};
-use crate::session::{Answer, CurrentBackend, Session};
+use crate::router::{self, ParameterStyle, RouteError};
+use crate::session::{CurrentBackend, Session};
+use crate::statement::{Outcome, Planned};
 
 /// A bearer token unused this long must be renewed by a new Handshake.
 const TOKEN_IDLE: Duration = Duration::from_secs(60 * 60);
@@ -86,16 +89,27 @@ pub struct FlightSqlFrontend {
     prepared: Cache<u128, Arc<PreparedQuery>>,
 }
 
-/// What a ticket names: a plan with its parameters bound, and the session it runs in.
+/// What a ticket names, for the session it runs in.
 struct Work {
     session: Arc<Session>,
-    plan: LogicalPlan,
+    rows: Rows,
+}
+
+enum Rows {
+    /// A query (or COPY: its rows, Arrow already), run at DoGet with these parameter values.
+    Planned {
+        planned: Arc<Planned>,
+        parameters: Vec<ScalarValue>,
+    },
+    /// A session command or cursor step, run when it was sent (it changes the session then, as on the PostgreSQL
+    /// wire): what it returned, for the one DoGet that reads it.
+    Ran(Mutex<Option<SendableRecordBatchStream>>),
 }
 
 struct PreparedQuery {
     session: Arc<Session>,
     /// Planned at creation, placeholders unbound.
-    plan: LogicalPlan,
+    planned: Arc<Planned>,
     /// Set by DoPut (ADBC binds parameters that way) and used by every later GetFlightInfo.
     parameters: Mutex<Vec<ScalarValue>>,
 }
@@ -151,52 +165,46 @@ impl FlightSqlFrontend {
         }
     }
 
-    /// Route and plan one statement the way the PostgreSQL front end does; session commands apply at once.
-    async fn plan(&self, session: &Session, sql: &str) -> Result<LogicalPlan, Status> {
-        let mut statements = router::split_statements(sql);
-        if statements.len() != 1 {
-            return Err(status(
-                RouteError::Syntax("send exactly one statement per Flight SQL command".into()).into(),
-            ));
-        }
-        match router::route_one(statements.remove(0)).map_err(|e| status(e.into()))? {
-            Routed::Query(statement) => Engine::plan(&session.ctx, *statement)
-                .await
-                .map_err(|e| status(e.into())),
-            Routed::CopyOut { .. } => Err(status(
-                RouteError::Unsupported("COPY over Flight SQL (results are Arrow already: run the query)".into())
-                    .into(),
+    /// Route and plan one statement, as the core does for every wire; Flight SQL clients may write `?` parameters.
+    async fn prepare(&self, session: &Session, sql: &str) -> Result<Arc<Planned>, Status> {
+        match session.prepare(sql, ParameterStyle::Positional).await.map_err(status)? {
+            Some(planned) => Ok(Arc::new(planned)),
+            None => Err(status(
+                RouteError::Syntax("the statement is empty: send one SQL statement".into()).into(),
             )),
-            Routed::Command(command) => command_plan(session, &command).map_err(status),
-            Routed::Cursor(_) => Err(status(
-                RouteError::Unsupported("cursors over Flight SQL (results stream already: run the query)".into())
-                    .into(),
-            )),
-            // The SQL an ASK ran goes to the log; Flight has no notices.
-            Routed::Ask(ask) => match session.ask(&ask).await.map_err(status)? {
-                Answer::Query { statement, .. } => Engine::plan(&session.ctx, *statement)
-                    .await
-                    .map_err(|e| status(e.into())),
-                Answer::Reset => command_plan(session, &SessionCommand::NothingToDo("RESET")).map_err(status),
-            },
         }
     }
 
-    /// A FlightInfo whose one endpoint's ticket names `plan`, to run in `session` at DoGet.
-    fn flight_info(
+    /// A FlightInfo whose one endpoint's ticket names the statement's rows, to read in `session` at DoGet. Queries
+    /// run at DoGet; anything else runs now.
+    async fn flight_info(
         &self,
         session: Arc<Session>,
-        plan: LogicalPlan,
+        planned: Arc<Planned>,
+        parameters: Vec<ScalarValue>,
         descriptor: FlightDescriptor,
     ) -> Result<Response<FlightInfo>, Status> {
-        let schema = flight_schema(&Engine::result_schema(&plan));
+        let (schema, rows) = match planned.as_ref() {
+            Planned::Query(query) => (
+                Engine::result_schema(&query.plan),
+                Rows::Planned { planned, parameters },
+            ),
+            Planned::Copy { plan, .. } => (Engine::result_schema(plan), Rows::Planned { planned, parameters }),
+            Planned::Command(_) | Planned::Cursor(_) => {
+                let rows = match session.run(&planned, parameters).await.map_err(status)? {
+                    Outcome::Rows { rows, .. } | Outcome::Copy { rows, .. } => rows,
+                    Outcome::Done(_) => Box::pin(EmptyRecordBatchStream::new(Arc::new(Schema::empty()))),
+                };
+                (rows.schema(), Rows::Ran(Mutex::new(Some(rows))))
+            }
+        };
         let id: u128 = rand::random();
-        self.tickets.insert(id, Arc::new(Work { session, plan }));
+        self.tickets.insert(id, Arc::new(Work { session, rows }));
         let ticket = TicketStatementQuery {
             statement_handle: id.to_be_bytes().to_vec().into(),
         };
         let info = FlightInfo::new()
-            .try_with_schema(&schema)
+            .try_with_schema(&flight_schema(&schema))
             .map_err(|e| Status::internal(e.to_string()))?
             .with_endpoint(FlightEndpoint::new().with_ticket(Ticket::new(ticket.as_any().encode_to_vec())))
             .with_descriptor(descriptor);
@@ -260,51 +268,6 @@ impl FlightSqlFrontend {
         }
         Ok(prepared)
     }
-}
-
-/// Session commands arrive over Flight too (`SET statement_timeout = …`): they change the token's session and
-/// answer with the rows PostgreSQL would (SHOW) or none.
-fn command_plan(session: &Session, command: &SessionCommand) -> Result<LogicalPlan, Error> {
-    let rows: Vec<(String, String)> = match command {
-        SessionCommand::Set { name, .. } if name == "transaction" => vec![],
-        SessionCommand::Set { name, value } => {
-            session.set(name, value)?;
-            vec![]
-        }
-        SessionCommand::Reset(name) => {
-            session.reset(name)?;
-            vec![]
-        }
-        SessionCommand::ResetAll | SessionCommand::DiscardAll => {
-            session.reset_all();
-            vec![]
-        }
-        SessionCommand::Show(name) => session.show(name)?,
-        SessionCommand::Begin
-        | SessionCommand::Commit
-        | SessionCommand::Rollback
-        | SessionCommand::Deallocate(_)
-        | SessionCommand::NothingToDo(_) => {
-            vec![]
-        }
-    };
-    let plan = if rows.is_empty() {
-        LogicalPlanBuilder::empty(false).build()
-    } else {
-        let values = rows
-            .into_iter()
-            .map(|(name, value)| vec![lit(name), lit(value)])
-            .collect();
-        LogicalPlanBuilder::values(values)
-            .and_then(|b| {
-                b.project(vec![
-                    datafusion::prelude::col("column1").alias("name"),
-                    datafusion::prelude::col("column2").alias("setting"),
-                ])
-            })
-            .and_then(|b| b.build())
-    };
-    plan.map_err(Error::from)
 }
 
 /// The one place gateway errors become gRPC statuses: by SQLSTATE, with the same message as on the PostgreSQL wire.
@@ -541,8 +504,8 @@ impl FlightSqlService for FlightSqlFrontend {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         let session = self.session(&request)?;
-        let plan = self.plan(&session, &query.query).await?;
-        self.flight_info(session, plan, request.into_inner())
+        let planned = self.prepare(&session, &query.query).await?;
+        self.flight_info(session, planned, vec![], request.into_inner()).await
     }
 
     async fn get_flight_info_prepared_statement(
@@ -553,8 +516,13 @@ impl FlightSqlService for FlightSqlFrontend {
         let session = self.session(&request)?;
         let prepared = self.prepared_query(&command.prepared_statement_handle, &session)?;
         let parameters = prepared.parameters.lock().expect("parameters lock").clone();
-        let plan = Engine::bind(prepared.plan.clone(), parameters).map_err(|e| status(e.into()))?;
-        self.flight_info(prepared.session.clone(), plan, request.into_inner())
+        self.flight_info(
+            prepared.session.clone(),
+            prepared.planned.clone(),
+            parameters,
+            request.into_inner(),
+        )
+        .await
     }
 
     async fn get_flight_info_catalogs(
@@ -631,18 +599,25 @@ impl FlightSqlService for FlightSqlFrontend {
         if work.session.user != caller.user {
             return Err(Status::permission_denied("the ticket belongs to another user"));
         }
-        let schema = flight_schema(&Engine::result_schema(&work.plan));
+        let rows =
+            match &work.rows {
+                Rows::Planned { planned, parameters } => {
+                    match work.session.run(planned, parameters.clone()).await.map_err(status)? {
+                        Outcome::Rows { rows, .. } | Outcome::Copy { rows, .. } => rows,
+                        Outcome::Done(_) => Box::pin(EmptyRecordBatchStream::new(Arc::new(Schema::empty()))),
+                    }
+                }
+                Rows::Ran(rows) => rows.lock().expect("rows lock").take().ok_or_else(|| {
+                    Status::not_found("the ticket's rows were read already: send the statement again")
+                })?,
+            };
+        let schema = flight_schema(&rows.schema());
         let converted = schema.clone();
-        let batches = work
-            .session
-            .execute(work.plan.clone(), None)
-            .await
-            .map_err(|e| status(e.into()))?
-            .map(move |batch| {
-                batch
-                    .map_err(Error::from)
-                    .and_then(|b| to_flight_schema(b, &converted).map_err(|e| Error::Query(e.into())))
-            });
+        let batches = rows.map(move |batch| {
+            batch
+                .map_err(Error::from)
+                .and_then(|b| to_flight_schema(b, &converted).map_err(|e| Error::Query(e.into())))
+        });
         let batches = coalesce(batches, schema.clone()).map_err(|e| FlightError::Tonic(Box::new(status(e))));
         let flight = FlightDataEncoderBuilder::new()
             .with_schema(schema)
@@ -799,22 +774,23 @@ impl FlightSqlService for FlightSqlFrontend {
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let session = self.session(&request)?;
-        let plan = self.plan(&session, &query.query).await?;
-        let parameters = Engine::parameter_types(&plan).map_err(|e| status(e.into()))?;
+        let planned = self.prepare(&session, &query.query).await?;
         let parameter_schema = Schema::new(
-            parameters
+            planned
+                .parameter_types()
                 .iter()
                 .enumerate()
                 .map(|(i, ty)| Field::new(format!("${}", i + 1), ty.clone(), true))
                 .collect::<Vec<_>>(),
         );
-        let dataset_schema = schema_bytes(&flight_schema(&Engine::result_schema(&plan)))?;
+        let dataset_schema = planned.result_schema().unwrap_or_else(|| Arc::new(Schema::empty()));
+        let dataset_schema = schema_bytes(&flight_schema(&dataset_schema))?;
         let id: u128 = rand::random();
         self.prepared.insert(
             id,
             Arc::new(PreparedQuery {
                 session,
-                plan,
+                planned,
                 parameters: Mutex::new(vec![]),
             }),
         );
@@ -839,6 +815,20 @@ impl FlightSqlService for FlightSqlFrontend {
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
+}
+
+/// Serve Flight SQL (and plain Flight) on `listener` until `stopping` fires.
+pub async fn serve(listener: tokio::net::TcpListener, frontend: FlightFrontend, stopping: CancellationToken) {
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let service =
+        arrow_flight::flight_service_server::FlightServiceServer::new(frontend).max_decoding_message_size(64 << 20);
+    let served = tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, stopping.cancelled())
+        .await;
+    if let Err(e) = served {
+        tracing::error!(error = %e, "the Flight SQL server stopped");
+    }
 }
 
 /// Plain Flight beside Flight SQL: a descriptor whose `cmd` is not a Flight SQL message is taken as SQL text, so
@@ -890,8 +880,10 @@ impl FlightService for FlightFrontend {
             .map_err(|_| Status::invalid_argument("the descriptor's cmd must be a Flight SQL command or UTF-8 SQL"))?
             .to_string();
         let session = self.sql.session(&request)?;
-        let plan = self.sql.plan(&session, &sql).await?;
-        self.sql.flight_info(session, plan, request.into_inner())
+        let planned = self.sql.prepare(&session, &sql).await?;
+        self.sql
+            .flight_info(session, planned, vec![], request.into_inner())
+            .await
     }
 
     async fn poll_flight_info(&self, request: Request<FlightDescriptor>) -> Result<Response<PollInfo>, Status> {

@@ -13,9 +13,8 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::LogicalPlan;
-use datafusion::sql::sqlparser::ast::Statement;
 use futures::{Sink, SinkExt, StreamExt, stream};
+use pgwire::api::PgWireConnectionState;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
 use pgwire::api::auth::{AuthSource, LoginInfo, Password, ServerParameterProvider, StartupHandler};
@@ -24,27 +23,123 @@ use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
     CopyCsvOptions, CopyEncoder, CopyResponse, CopyTextOptions, DescribePortalResponse, DescribeStatementResponse,
-    FieldFormat, FieldInfo, QueryResponse, Response, Tag,
+    FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, METADATA_USER, PgWireServerHandlers, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
-use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::copy::CopyData;
 use pgwire::messages::response::NoticeResponse;
 use pgwire::messages::startup::ParameterStatus;
+use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tokio_postgres::types::Kind;
 
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+
 use crate::config::Users;
-use crate::engine::Engine;
 use crate::error::Error;
+use crate::pg_compat::types::WireType;
 use crate::pg_compat::{self, catalog};
-use crate::router::{self, CopyFormat, CursorCommand, Routed, SessionCommand};
-use crate::session::{Answer, CurrentBackend, Session};
+use crate::router::{self, CopyFormat, ParameterStyle};
+use crate::session::{CurrentBackend, Session};
+use crate::statement::{CursorStep, Done, Effect, Outcome, Planned, RowsTag};
 
 const SCRAM_ITERATIONS: usize = 4096;
+
+/// The first wait after a failed accept (out of file descriptors, say); doubled on each failure in a row, up to
+/// [`ACCEPT_BACKOFF_MAX`], so a persistent failure does not spin a core.
+const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis(5);
+const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The PostgreSQL connections being served.
+pub struct Connections(JoinSet<()>);
+
+impl Connections {
+    pub fn connections(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Wait for every connection to end; dropping this future instead closes those still open.
+    pub async fn drain(mut self) {
+        while self.0.join_next().await.is_some() {}
+    }
+}
+
+/// Accept PostgreSQL connections until `shutdown` completes, each under a permit of `limit` (a connection waits for
+/// one rather than overload the engine); returns the connections still open. A connection that has not
+/// authenticated within `authentication_timeout` is closed, as PostgreSQL's `authentication_timeout` does, so slow or
+/// silent clients cannot hold the slots.
+pub async fn serve(
+    listener: TcpListener,
+    frontend: Arc<PgFrontend>,
+    limit: Arc<Semaphore>,
+    authentication_timeout: std::time::Duration,
+    shutdown: impl Future<Output = ()>,
+) -> Connections {
+    let mut connections = JoinSet::new();
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            _ = &mut shutdown => break,
+            permit = limit.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+        };
+        let (socket, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_ms = backoff.as_millis() as u64, "accept failed");
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                    continue;
+                }
+            },
+        };
+        backoff = ACCEPT_BACKOFF_MIN;
+        let _ = socket.set_nodelay(true);
+        let frontend = frontend.clone();
+        connections.spawn(async move {
+            tracing::debug!(%peer, "connection opened");
+            let authenticated = Arc::new(Notify::new());
+            let handlers = Connection {
+                frontend,
+                authenticated: authenticated.clone(),
+            };
+            let connection = pgwire::tokio::process_socket(socket, None, handlers);
+            tokio::pin!(connection);
+            let ended = tokio::select! {
+                ended = &mut connection => Some(ended),
+                _ = authenticated.notified() => None,
+                _ = tokio::time::sleep(authentication_timeout) => {
+                    tracing::info!(%peer, "closing a connection that did not authenticate in time");
+                    Some(Ok(()))
+                }
+            };
+            let ended = match ended {
+                Some(ended) => ended,
+                None => connection.await,
+            };
+            if let Err(e) = ended {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+        // Reap finished connections so the set does not grow without bound.
+        while connections.try_join_next().is_some() {}
+    }
+    Connections(connections)
+}
 
 /// Sessions by the (process id, secret key) their client was given, so a CancelRequest on another connection can
 /// reach them. Weak: a closed connection's session goes away with it.
@@ -125,6 +220,56 @@ impl PgWireServerHandlers for PgFrontend {
     }
 }
 
+/// One connection's handlers: the shared front end, plus a signal when this connection has authenticated (what
+/// stops its authentication timeout).
+struct Connection {
+    frontend: Arc<PgFrontend>,
+    authenticated: Arc<Notify>,
+}
+
+impl PgWireServerHandlers for Connection {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.frontend.simple_query_handler()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.frontend.extended_query_handler()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        Arc::new(SignalAuthenticated {
+            inner: self.frontend.startup_handler(),
+            authenticated: self.authenticated.clone(),
+        })
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.frontend.cancel_handler()
+    }
+}
+
+/// Authentication as the wrapped handler does it, signalling once the connection is ready for queries.
+struct SignalAuthenticated<S> {
+    inner: Arc<S>,
+    authenticated: Arc<Notify>,
+}
+
+#[async_trait]
+impl<S: StartupHandler> StartupHandler for SignalAuthenticated<S> {
+    async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.inner.on_startup(client, message).await?;
+        if matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
+            self.authenticated.notify_one();
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug)]
 struct UserDirectory {
     users: Arc<Users>,
@@ -172,43 +317,6 @@ impl ServerParameterProvider for StartupParameters {
     }
 }
 
-/// A statement as parsed (and, for queries, planned) at Parse time.
-#[derive(Debug)]
-pub enum Prepared {
-    Query {
-        plan: LogicalPlan,
-        parameter_types: Vec<DataType>,
-        /// How Describe reports the parameters: `parameter_types` as PostgreSQL types, unless a cast declares one
-        /// Arrow cannot tell apart (`$1::oid[]`).
-        described_parameters: Vec<Type>,
-        /// Sent as a NOTICE before the rows: the SQL an ASK ran.
-        notice: Option<String>,
-    },
-    CopyOut {
-        plan: LogicalPlan,
-        format: CopyFormat,
-    },
-    Command(SessionCommand),
-    Cursor(CursorStep),
-}
-
-/// A cursor statement as prepared: DECLARE's query planned like any query, FETCH with the cursor's columns (for
-/// Describe).
-#[derive(Debug)]
-pub enum CursorStep {
-    Declare {
-        name: String,
-        plan: LogicalPlan,
-        hold: bool,
-    },
-    Fetch {
-        name: String,
-        count: Option<usize>,
-        schema: SchemaRef,
-    },
-    Close(Option<String>),
-}
-
 pub struct StatementParser {
     backend: CurrentBackend,
     sessions: Arc<Sessions>,
@@ -227,56 +335,6 @@ impl StatementParser {
         self.sessions.register((pid, secret.to_bytes().to_vec()), &session);
         session
     }
-
-    async fn prepare(&self, session: &Session, routed: Routed) -> Result<Prepared, Error> {
-        match routed {
-            Routed::Command(command) => Ok(Prepared::Command(command)),
-            Routed::CopyOut { query, format } => Ok(Prepared::CopyOut {
-                plan: plan(session, *query).await?,
-                format,
-            }),
-            Routed::Query(statement) => query(session, statement, None).await,
-            Routed::Cursor(CursorCommand::Declare { name, query, hold }) => Ok(Prepared::Cursor(CursorStep::Declare {
-                name,
-                plan: plan(session, *query).await?,
-                hold,
-            })),
-            Routed::Cursor(CursorCommand::Fetch { name, count }) => Ok(Prepared::Cursor(CursorStep::Fetch {
-                schema: session.cursors.schema(&name).await?,
-                name,
-                count,
-            })),
-            Routed::Cursor(CursorCommand::Close(name)) => Ok(Prepared::Cursor(CursorStep::Close(name))),
-            // Translated at Parse, so Describe reports the answer's columns (JDBC and DBeaver prepare first).
-            Routed::Ask(ask) => match session.ask(&ask).await? {
-                Answer::Query { statement, notice } => query(session, statement, notice).await,
-                Answer::Reset => Ok(Prepared::Command(SessionCommand::NothingToDo("RESET"))),
-            },
-        }
-    }
-}
-
-async fn query(session: &Session, statement: Box<Statement>, notice: Option<String>) -> Result<Prepared, Error> {
-    let declared = pg_compat::types::declared_parameter_types(&statement);
-    let plan = plan(session, *statement).await?;
-    let parameter_types = Engine::parameter_types(&plan)?;
-    let described_parameters = parameter_types
-        .iter()
-        .enumerate()
-        .map(|(i, data_type)| declared.get(&i).cloned().unwrap_or_else(|| pg_type(data_type)))
-        .collect();
-    Ok(Prepared::Query {
-        plan,
-        parameter_types,
-        described_parameters,
-        notice,
-    })
-}
-
-/// A statement's plan, its result columns typed as PostgreSQL would describe them.
-async fn plan(session: &Session, statement: Statement) -> Result<LogicalPlan, Error> {
-    let plan = Engine::plan(&session.ctx, statement).await?;
-    Ok(pg_compat::types::with_oid_types(plan)?)
 }
 
 /// A NOTICE, as psql prints it (`NOTICE:  …`).
@@ -290,9 +348,49 @@ where
         .await;
 }
 
+/// An outcome as PostgreSQL's messages: a NOTICE and ParameterStatus go out first, then the response; what a command
+/// changed in the connection's prepared statements and portals is mirrored in pgwire's store (a declared cursor's
+/// portal by the extended protocol's caller, which knows the store's statement type).
+async fn respond<C>(client: &mut C, outcome: Outcome, format: &Format) -> Result<Response, Error>
+where
+    C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::PortalStore: PortalStore,
+{
+    Ok(match outcome {
+        Outcome::Rows { rows, tag, notice } => {
+            if let Some(notice) = notice {
+                send_notice(client, &notice).await;
+            }
+            let mut response = encode(rows, format)?;
+            if tag == RowsTag::Fetch {
+                response.set_command_tag("FETCH");
+            }
+            Response::Query(response)
+        }
+        Outcome::Copy { rows, format } => copy_out(rows, &format)?,
+        Outcome::Done(done) => {
+            if let Some((name, value)) = done.reported {
+                let _ = client
+                    .feed(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name, value)))
+                    .await;
+            }
+            let tag = Tag::new(done.tag);
+            match done.effect {
+                Effect::TransactionStarted => return Ok(Response::TransactionStart(tag)),
+                Effect::TransactionEnded => return Ok(Response::TransactionEnd(tag)),
+                Effect::StatementsDeallocated(Some(name)) => client.portal_store().rm_statement(&name),
+                Effect::StatementsDeallocated(None) | Effect::SessionDiscarded => client.portal_store().clear_portals(),
+                Effect::CursorClosed(Some(name)) => client.portal_store().rm_portal(&name),
+                Effect::CursorDeclared { .. } | Effect::CursorClosed(None) | Effect::None => {}
+            }
+            Response::Execution(tag)
+        }
+    })
+}
+
 #[async_trait]
 impl QueryParser for StatementParser {
-    type Statement = Arc<Prepared>;
+    type Statement = Arc<Planned>;
 
     async fn parse_sql<C>(
         &self,
@@ -304,34 +402,27 @@ impl QueryParser for StatementParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let session = self.session(client);
-        let mut statements = router::split_statements(sql);
-        let routed = match statements.len() {
-            0 => return Ok(None),
-            1 => router::route_one(statements.remove(0)).map_err(Error::from),
-            _ => Err(Error::Route(router::RouteError::Syntax(
-                "cannot insert multiple commands into a prepared statement".into(),
-            ))),
-        }
-        .map_err(to_pg)?;
-        Ok(Some(Arc::new(self.prepare(&session, routed).await.map_err(to_pg)?)))
+        let planned = session.prepare(sql, ParameterStyle::Numbered).await.map_err(to_pg)?;
+        Ok(planned.map(Arc::new))
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
         Ok(match stmt.as_ref() {
-            Prepared::Query {
-                described_parameters, ..
-            } => described_parameters.clone(),
-            Prepared::CopyOut { .. } | Prepared::Command(_) | Prepared::Cursor(_) => vec![],
+            Planned::Query(query) => query
+                .parameter_types
+                .iter()
+                .zip(&query.declared_parameters)
+                .map(|(data_type, declared)| declared.and_then(Type::from_oid).unwrap_or_else(|| pg_type(data_type)))
+                .collect(),
+            Planned::Copy { .. } | Planned::Command(_) | Planned::Cursor(_) => vec![],
         })
     }
 
     fn get_result_schema(&self, stmt: &Self::Statement, format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
         let format = format.cloned().unwrap_or(Format::UnifiedText);
-        match stmt.as_ref() {
-            Prepared::Query { plan, .. } => fields(&Engine::result_schema(plan), &format),
-            Prepared::Command(SessionCommand::Show(name)) => Ok(show_fields(name)),
-            Prepared::Cursor(CursorStep::Fetch { schema, .. }) => fields(schema, &format),
-            Prepared::CopyOut { .. } | Prepared::Command(_) | Prepared::Cursor(_) => Ok(vec![]),
+        match stmt.result_schema() {
+            Some(schema) => fields(&schema, &format),
+            None => Ok(vec![]),
         }
     }
 }
@@ -348,40 +439,13 @@ impl SimpleQueryHandler for StatementParser {
         let session = self.session(client);
         let mut responses = Vec::new();
         for sql in router::split_statements(query) {
-            // A dashboard's repeated statement: answered from the result cache before any parsing or planning.
-            if let Some(stream) = session.cached(sql).await {
-                match encode(stream, &Format::UnifiedText) {
-                    Ok(response) => responses.push(Response::Query(response)),
-                    Err(e) => {
-                        responses.push(Response::Error(Box::new(error_info(&e))));
-                        break;
-                    }
-                }
-                continue;
-            }
-            let result = match router::route_one(sql) {
-                Ok(routed) => match self.prepare(&session, routed).await {
-                    Ok(Prepared::Query {
-                        plan,
-                        notice,
-                        parameter_types,
-                        ..
-                    }) => {
-                        // An ASK's text means more than its SQL (a follow-up, a NOTICE): never answered by text.
-                        let text = (notice.is_none() && parameter_types.is_empty()).then_some(sql);
-                        if let Some(notice) = notice {
-                            send_notice(client, &notice).await;
-                        }
-                        run_query(&session, plan, &Format::UnifiedText, text).await
-                    }
-                    Ok(Prepared::CopyOut { plan, format }) => run_copy(&session, plan, &format).await,
-                    Ok(Prepared::Command(command)) => run_command(client, &session, &command).await,
-                    Ok(Prepared::Cursor(step)) => run_cursor(&session, &step, &Format::UnifiedText).await,
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e.into()),
+            let outcome = session.execute(sql, ParameterStyle::Numbered).await;
+            let response = match outcome {
+                Ok(Some(outcome)) => respond(client, outcome, &Format::UnifiedText).await,
+                Ok(None) => continue,
+                Err(e) => Err(e),
             };
-            match result {
+            match response {
                 Ok(response) => responses.push(response),
                 Err(e) => {
                     responses.push(Response::Error(Box::new(error_info(&e))));
@@ -398,7 +462,7 @@ impl SimpleQueryHandler for StatementParser {
 
 #[async_trait]
 impl ExtendedQueryHandler for StatementParser {
-    type Statement = Arc<Prepared>;
+    type Statement = Arc<Planned>;
     type QueryParser = StatementParser;
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
@@ -421,41 +485,27 @@ impl ExtendedQueryHandler for StatementParser {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let session = self.session(client);
-        match portal.statement.statement.as_ref() {
-            Prepared::Query {
-                plan,
-                parameter_types,
-                notice,
-                ..
-            } => {
-                if let Some(notice) = notice {
-                    send_notice(client, notice).await;
-                }
-                let types: Vec<Option<&DataType>> = parameter_types.iter().map(Some).collect();
-                let values = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
-                let values = text_arrays_read_like_postgres(values, portal, parameter_types)?;
-                let plan = plan.clone().with_param_values(values).map_err(|e| to_pg(e.into()))?;
-                run_query(&session, plan, &portal.result_column_format, None)
-                    .await
-                    .map_err(to_pg)
-            }
-            Prepared::CopyOut { plan, format } => run_copy(&session, plan.clone(), format).await.map_err(to_pg),
-            Prepared::Command(command) => run_command(client, &session, command).await.map_err(to_pg),
-            Prepared::Cursor(step) => {
-                let response = run_cursor(&session, step, &portal.result_column_format)
-                    .await
-                    .map_err(to_pg)?;
-                match step {
-                    CursorStep::Declare { name, .. } => {
-                        let schema = session.cursors.schema(name).await.map_err(|e| to_pg(e.into()))?;
-                        client.portal_store().put_portal(Arc::new(cursor_portal(name, schema)));
-                    }
-                    CursorStep::Close(Some(name)) => client.portal_store().rm_portal(name),
-                    _ => {}
-                }
-                Ok(response)
-            }
+        let planned = portal.statement.statement.as_ref();
+        let types: Vec<Option<&DataType>> = planned.parameter_types().iter().map(Some).collect();
+        let values = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
+        let values = text_arrays_read_like_postgres(values, portal, planned.parameter_types())?;
+        let values = match values {
+            ParamValues::List(values) => values.into_iter().map(|v| v.value).collect(),
+            ParamValues::Map(_) => vec![],
+        };
+        let outcome = session.run(planned, values).await.map_err(to_pg)?;
+        if let Outcome::Done(Done {
+            effect: Effect::CursorDeclared { name, schema },
+            ..
+        }) = &outcome
+        {
+            client
+                .portal_store()
+                .put_portal(Arc::new(cursor_portal(name, schema.clone())));
         }
+        respond(client, outcome, &portal.result_column_format)
+            .await
+            .map_err(to_pg)
     }
 
     async fn do_describe_statement<C>(
@@ -531,17 +581,6 @@ fn text_arrays_read_like_postgres<S: Clone>(
     Ok(ParamValues::List(values))
 }
 
-/// `text`: the statement, for the result cache's fast path (see [`Session::execute`]).
-async fn run_query(
-    session: &Session,
-    plan: LogicalPlan,
-    format: &Format,
-    text: Option<&str>,
-) -> Result<Response, Error> {
-    let stream = session.execute(plan, text).await?;
-    Ok(Response::Query(encode(stream, format)?))
-}
-
 /// Encode batches as DataRows as they arrive: nothing is collected, so memory stays bounded for any result size.
 fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryResponse, Error> {
     let fields = result_fields(stream.schema().as_ref(), format)?;
@@ -563,8 +602,8 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
 
 /// PostgreSQL opens a cursor as a portal of the same name: psycopg 3 describes that portal before its first FETCH,
 /// and executing it fetches the rest of the rows.
-fn cursor_portal(name: &str, schema: SchemaRef) -> Portal<Arc<Prepared>> {
-    let fetch_all = Prepared::Cursor(CursorStep::Fetch {
+fn cursor_portal(name: &str, schema: SchemaRef) -> Portal<Arc<Planned>> {
+    let fetch_all = Planned::Cursor(CursorStep::Fetch {
         name: name.to_string(),
         count: None,
         schema,
@@ -575,36 +614,8 @@ fn cursor_portal(name: &str, schema: SchemaRef) -> Portal<Arc<Prepared>> {
     )
 }
 
-/// A cursor statement: DECLARE starts the query, FETCH sends the next rows as they are read.
-async fn run_cursor(session: &Session, step: &CursorStep, format: &Format) -> Result<Response, Error> {
-    Ok(match step {
-        CursorStep::Declare { name, plan, hold } => {
-            let rows = session.execute(plan.clone(), None).await?;
-            session.cursors.declare(name, rows, *hold).await?;
-            Response::Execution(Tag::new("DECLARE CURSOR"))
-        }
-        CursorStep::Fetch { name, count, .. } => {
-            let mut response = encode(session.cursors.fetch(name, *count).await?, format)?;
-            response.set_command_tag("FETCH");
-            Response::Query(response)
-        }
-        CursorStep::Close(name) => {
-            match name {
-                Some(name) => session.cursors.close(name).await?,
-                None => session.cursors.close_all().await,
-            }
-            Response::Execution(Tag::new(if name.is_some() {
-                "CLOSE CURSOR"
-            } else {
-                "CLOSE CURSOR ALL"
-            }))
-        }
-    })
-}
-
 /// `COPY … TO STDOUT`: rows encoded in the requested COPY format as batches arrive.
-async fn run_copy(session: &Session, plan: LogicalPlan, format: &CopyFormat) -> Result<Response, Error> {
-    let stream = session.execute(plan, None).await?;
+fn copy_out(stream: SendableRecordBatchStream, format: &CopyFormat) -> Result<Response, Error> {
     let schema = stream.schema();
     let wire_format = if *format == CopyFormat::Binary {
         Format::UnifiedBinary
@@ -684,19 +695,26 @@ fn fields(schema: &Schema, format: &Format) -> PgWireResult<Vec<FieldInfo>> {
     let mut fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(schema, format, None)?;
     for (i, (info, field)) in fields.iter_mut().zip(schema.fields()).enumerate() {
         // `oid`, `oid[]`: the type PostgreSQL describes where Arrow's would name another.
-        let described = pg_compat::types::wire_type(field).or_else(|| {
-            // PostgreSQL's vector types, which arrow-pg would call arrays. In text they are sent as already formatted
-            // text (see `as_sent`), so the type must not make the encoder quote it as an array element.
-            catalog::vector_type(field).map(|vector| match format.is_text(i) {
-                true => Type::new(
-                    vector.name().to_string(),
-                    vector.oid(),
-                    Kind::Simple,
-                    vector.schema().to_string(),
-                ),
-                false => vector,
+        let described = pg_compat::types::wire_type(field)
+            .and_then(|wire_type| match wire_type {
+                WireType::Oid(oid) => Type::from_oid(oid),
+                WireType::OfArrowType => arrow_pg::datatypes::into_pg_type(field.data_type()).ok(),
             })
-        });
+            .or_else(|| {
+                // PostgreSQL's vector types, which arrow-pg would call arrays. In text they are sent as already formatted
+                // text (see `as_sent`), so the type must not make the encoder quote it as an array element.
+                catalog::vector_type(field)
+                    .and_then(Type::from_oid)
+                    .map(|vector| match format.is_text(i) {
+                        true => Type::new(
+                            vector.name().to_string(),
+                            vector.oid(),
+                            Kind::Simple,
+                            vector.schema().to_string(),
+                        ),
+                        false => vector,
+                    })
+            });
         if let Some(described) = described {
             *info = FieldInfo::new(
                 info.name().to_string(),
@@ -755,95 +773,6 @@ fn as_sent(batch: RecordBatch, format: &Format) -> Result<RecordBatch, ArrowErro
 
 fn pg_type(data_type: &DataType) -> Type {
     arrow_pg::datatypes::into_pg_type(data_type).unwrap_or(Type::UNKNOWN)
-}
-
-fn show_fields(name: &str) -> Vec<FieldInfo> {
-    if name == "all" {
-        ["name", "setting", "description"]
-            .iter()
-            .map(|n| FieldInfo::new(n.to_string(), None, None, Type::TEXT, FieldFormat::Text))
-            .collect()
-    } else {
-        vec![FieldInfo::new(
-            crate::session::wire_name(name),
-            None,
-            None,
-            Type::TEXT,
-            FieldFormat::Text,
-        )]
-    }
-}
-
-async fn run_command<C>(client: &mut C, session: &Session, command: &SessionCommand) -> Result<Response, Error>
-where
-    C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-    C::PortalStore: PortalStore,
-    C::Error: Debug,
-{
-    let report = |changed: Option<(String, String)>| {
-        changed.map(|(name, value)| PgWireBackendMessage::ParameterStatus(ParameterStatus::new(name, value)))
-    };
-    let response = match command {
-        SessionCommand::Set { name, .. } if name == "transaction" => Response::Execution(Tag::new("SET")),
-        SessionCommand::Set { name, value } => {
-            if let Some(message) = report(session.set(name, value)?) {
-                let _ = client.feed(message).await;
-            }
-            Response::Execution(Tag::new("SET"))
-        }
-        SessionCommand::Reset(name) => {
-            if let Some(message) = report(session.reset(name)?) {
-                let _ = client.feed(message).await;
-            }
-            Response::Execution(Tag::new("RESET"))
-        }
-        SessionCommand::ResetAll => {
-            session.reset_all();
-            Response::Execution(Tag::new("RESET"))
-        }
-        SessionCommand::Show(name) => {
-            let rows = session.show(name)?;
-            let fields = Arc::new(show_fields(name));
-            let encoder_fields = fields.clone();
-            let data = rows.into_iter().map(move |(n, v)| {
-                let mut encoder = pgwire::api::results::DataRowEncoder::new(encoder_fields.clone());
-                if encoder_fields.len() == 3 {
-                    encoder.encode_field(&n)?;
-                }
-                encoder.encode_field(&v)?;
-                if encoder_fields.len() == 3 {
-                    encoder.encode_field(&"")?;
-                }
-                Ok(encoder.take_row())
-            });
-            let rows: Vec<_> = data.collect();
-            Response::Query(QueryResponse::new(fields, stream::iter(rows)))
-        }
-        SessionCommand::NothingToDo(tag) => Response::Execution(Tag::new(tag)),
-        SessionCommand::Begin => Response::TransactionStart(Tag::new("BEGIN")),
-        SessionCommand::Commit => {
-            session.cursors.end_transaction().await;
-            Response::TransactionEnd(Tag::new("COMMIT"))
-        }
-        SessionCommand::Rollback => {
-            session.cursors.end_transaction().await;
-            Response::TransactionEnd(Tag::new("ROLLBACK"))
-        }
-        SessionCommand::DiscardAll => {
-            session.reset_all();
-            session.cursors.close_all().await;
-            client.portal_store().clear_portals();
-            Response::Execution(Tag::new("DISCARD ALL"))
-        }
-        SessionCommand::Deallocate(name) => {
-            match name {
-                Some(name) => client.portal_store().rm_statement(name),
-                None => client.portal_store().clear_portals(),
-            }
-            Response::Execution(Tag::new(if name.is_some() { "DEALLOCATE" } else { "DEALLOCATE ALL" }))
-        }
-    };
-    Ok(response)
 }
 
 fn user_error(severity: &str, code: &str, message: String) -> PgWireError {

@@ -143,6 +143,42 @@ def test_adbc_parameters_bound_by_do_put(conn, reference):
             assert_rows(rows(table), reference.execute(reference_sql, list(params)).fetchall())
 
 
+@pytest.mark.parametrize("prepare", [False, True])
+def test_adbc_question_mark_parameters(conn, reference, prepare):
+    # ADBC users (and the Flight SQL JDBC/ODBC drivers) write `?`: numbered in order, typed as `$n` would be.
+    sql = (
+        "SELECT ship_mode, MEASURE(line_items) AS lines FROM sales "
+        "WHERE region = ? AND order_date >= ? AND ship_mode <> '?' GROUP BY ship_mode ORDER BY ship_mode"
+    )
+    reference_sql = (
+        f"SELECT l_shipmode, COUNT(*) FROM {LINE_TO_REGION} WHERE r_name = ? AND o_orderdate >= ? "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    params = ("AMERICA", datetime.date(1996, 1, 1))
+    with conn.cursor() as cur:
+        if prepare:
+            schema = cur.adbc_prepare(sql)
+            assert schema.names == ["$1", "$2"] and schema.field("$2").type == pa.date32()
+        cur.execute(sql, params)
+        assert_rows(rows(cur.fetch_arrow_table()), reference.execute(reference_sql, list(params)).fetchall())
+
+
+def test_question_marks_and_numbered_parameters_do_not_mix(conn, client, options):
+    sql = "SELECT MEASURE(revenue) FROM sales WHERE region = ? AND nation = $2"
+    with conn.cursor() as cur, pytest.raises(adbc_driver_manager.Error) as raised:
+        cur.execute(sql, ("ASIA", "CHINA"))
+    assert sqlstate(raised.value) == "42601"
+    assert "either all `?` or all `$n`" in str(raised.value)
+    with pytest.raises(pa.ArrowInvalid, match="either all `\\?` or all `\\$n`"):
+        client.get_flight_info(flight.FlightDescriptor.for_command(sql.encode()), options)
+
+
+def test_question_mark_stays_an_operator_on_the_pg_wire(pg):
+    # PostgreSQL's `?` is an operator character (jsonb), never a parameter: the statement fails as a syntax error.
+    code, _ = pg_message(pg, "SELECT MEASURE(revenue) FROM sales WHERE region = ?")
+    assert code == "42601"
+
+
 def test_adbc_prepared_parameter_schema(conn):
     with conn.cursor() as cur:
         schema = cur.adbc_prepare("SELECT MEASURE(revenue) FROM sales WHERE region = $1 AND order_date >= $2")
@@ -156,7 +192,8 @@ def test_adbc_session_commands_keep_the_session(conn):
         cur.execute("SET statement_timeout = '7s'")
         cur.fetch_arrow_table()
         cur.execute("SHOW statement_timeout")
-        assert cur.fetchall() == [("statement_timeout", "7s")]
+        # As PostgreSQL answers SHOW, on every wire: one column named after the parameter.
+        assert cur.fetch_arrow_table().to_pydict() == {"statement_timeout": ["7s"]}
 
 
 def test_adbc_get_objects(conn):

@@ -15,6 +15,12 @@ use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 /// Scale of the demo used by tests: small enough to generate in a few seconds.
 pub const TEST_SCALE: f64 = 0.01;
 
+/// A query that cannot finish while a test waits for it (a cross product of billions of rows), so that a timeout or a
+/// cancel is what ends it whatever the machine's speed: tests never race a short timeout against a quick query.
+pub const NEVER_FINISHING_QUERY: &str = "SELECT COUNT(*) FROM (SELECT ship_date FROM sales GROUP BY ship_date) a, \
+     (SELECT order_date FROM sales GROUP BY order_date) b, (SELECT nation FROM sales GROUP BY nation) c, \
+     (SELECT brand FROM sales GROUP BY brand) d WHERE a.ship_date > b.order_date";
+
 pub fn data_dir() -> PathBuf {
     std::env::var_os("SEMGATE_TEST_DATA_DIR")
         .map(PathBuf::from)
