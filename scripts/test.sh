@@ -23,5 +23,6 @@ fi
 
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --check; else echo "rustfmt not installed: skipping the format check"; fi
 cargo build --locked --all-targets
+cargo clippy --locked --all-targets -- -D warnings
 cargo test --locked --all-targets
 scripts/client-tests.sh

@@ -29,6 +29,10 @@
 //! - [`config`], [`demo`], [`server`]: configuration, the embedded TPC-H demo, and the running gateway
 //!   ([`server::Application::build`] → [`server::Application::run_until_stopped`]).
 
+// Client bytes reach most of the library: an unwrap there would turn bad input into a failed statement instead of an
+// error that says what to do. Tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
 pub mod cache;
 pub mod config;
 pub mod cursor;

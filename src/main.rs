@@ -147,7 +147,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(scale) => semgate::demo::ensure_tpch(&config.data_dir, scale).await?,
                 None => config.data_dir.clone(),
             };
-            match semgate::semantic::load(&config.model, &data_dir).await {
+            match semgate::semantic::load(&config.model, &data_dir, semgate::semantic::WhenUnreachable::Fail).await {
                 Ok(model) => {
                     println!(
                         "ok: {} views ({})",

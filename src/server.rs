@@ -19,7 +19,8 @@ use crate::engine::{Engine, TableFunction};
 use crate::nl::Asker;
 use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
-use crate::semantic::{self, Diagnostics};
+use crate::semantic::provider::LateViews;
+use crate::semantic::{self, Diagnostics, WhenUnreachable};
 use crate::session::{Backend, CurrentBackend};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,19 +40,27 @@ pub enum StartError {
 }
 
 /// The model's engine and ASK resolver, loaded from `config` (the demo's data generated first if needed).
-async fn serve_model(config: &Config) -> Result<Backend, StartError> {
+async fn serve_model(
+    config: &Config,
+    when_unreachable: WhenUnreachable,
+    late: LateViews,
+) -> Result<Backend, StartError> {
     let started = Instant::now();
     let data_dir = match config.demo_scale {
         Some(scale) => demo::ensure_tpch(&config.data_dir, scale).await?,
         None => config.data_dir.clone(),
     };
-    let model = semantic::load(&config.model, &data_dir).await?;
+    let model = Arc::new(semantic::load(&config.model, &data_dir, when_unreachable).await?);
     tracing::info!(
         views = model.views.len(),
+        waiting = model.unavailable.len(),
         version = model.version,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "semantic model loaded"
     );
+    for (view, why) in &model.unavailable {
+        tracing::warn!(view, error = %why, "the view waits for its database; retrying in the background");
+    }
     let cache = Arc::new(ResultCache::new(config.cache.clone(), model.version));
     // A table function, not a relation: BI tools list relations, and this one is not theirs to chart.
     let cache_stats: TableFunction = ("semgate_cache_stats", Arc::new(CacheStatsFunction(cache.clone())));
@@ -60,14 +69,23 @@ async fn serve_model(config: &Config) -> Result<Backend, StartError> {
         &config.database,
         config.users.names().map(String::from).collect(),
         vec![cache_stats],
+        late,
     )?);
     let asker = Arc::new(Asker::new(
-        Arc::new(model),
+        model.clone(),
         engine.session_context("semgate"),
         config.llm.clone(),
     )?);
-    Ok(Backend { engine, cache, asker })
+    Ok(Backend {
+        model,
+        engine,
+        cache,
+        asker,
+    })
 }
+
+/// The longest wait between two attempts to reach a database that was down at start-up.
+const RETRY_MAX: Duration = Duration::from_secs(10);
 
 /// Reloads the model files named by the configuration file: checks them, then swaps in a new engine with an empty
 /// result cache (so no answer of the old model is served again) for every session that starts afterwards. A model
@@ -80,19 +98,62 @@ pub struct Reloader {
     backend: CurrentBackend,
     /// One reload at a time, so two signals cannot swap in an older model last.
     reloading: Arc<tokio::sync::Mutex<()>>,
+    /// Views whose database came back, for the sessions that started while it was down.
+    late: LateViews,
 }
 
 impl Reloader {
-    /// Reload now.
+    /// Reload now; a database that cannot be reached refuses the new model, like any error in it.
     pub async fn reload(&self) -> Result<(), StartError> {
         let _one_at_a_time = self.reloading.lock().await;
         let mut config = (*self.config).clone();
         if let Some(path) = &self.config.path {
             config.model = Config::from_file(path)?.model;
         }
-        self.backend.store(Arc::new(serve_model(&config).await?));
+        let backend = serve_model(&config, WhenUnreachable::Fail, self.late.clone()).await?;
+        self.backend.store(Arc::new(backend));
         tracing::info!("model reloaded: new sessions use it; answers cached under the old one are dropped");
         Ok(())
+    }
+
+    /// While views wait for a database that was down at start-up, try again (backing off up to [`RETRY_MAX`]);
+    /// each time more of them can be served, serve them: new sessions get a new backend, open sessions find the
+    /// views that came back. Ends when every view is served, or at `stopping`.
+    async fn serve_views_when_back(self, stopping: CancellationToken) {
+        let mut wait = Duration::from_secs(1);
+        while !self.backend.load().model.unavailable.is_empty() {
+            tokio::select! {
+                _ = stopping.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(RETRY_MAX);
+            let _one_at_a_time = self.reloading.lock().await;
+            let waiting = self.backend.load().model.unavailable.len();
+            let backend = match serve_model(&self.config, WhenUnreachable::Defer, self.late.clone()).await {
+                Ok(backend) if backend.model.unavailable.len() < waiting => backend,
+                Ok(_) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the model no longer loads; the views that wait keep waiting");
+                    continue;
+                }
+            };
+            self.late.rcu(|late| {
+                let mut late = (**late).clone();
+                late.extend(
+                    backend
+                        .model
+                        .views
+                        .iter()
+                        .map(|(name, view)| (name.clone(), view.clone())),
+                );
+                late
+            });
+            tracing::info!(
+                waiting = backend.model.unavailable.len(),
+                "a database is back: its views are served"
+            );
+            self.backend.store(Arc::new(backend));
+        }
     }
 }
 
@@ -120,7 +181,9 @@ pub struct Application {
 impl Application {
     /// Load the model (generating the demo's data first if needed), build the engine and bind the listeners.
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let backend: CurrentBackend = Arc::new(ArcSwap::from_pointee(serve_model(&config).await?));
+        let late = LateViews::default();
+        let backend = serve_model(&config, WhenUnreachable::Defer, late.clone()).await?;
+        let backend: CurrentBackend = Arc::new(ArcSwap::from_pointee(backend));
         let bind = |addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
@@ -140,6 +203,7 @@ impl Application {
                 config: Arc::new(config),
                 backend,
                 reloading: Arc::new(tokio::sync::Mutex::new(())),
+                late,
             },
         })
     }
@@ -167,6 +231,7 @@ impl Application {
     /// period, then close them.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let stopping = CancellationToken::new();
+        tokio::spawn(self.reloader.clone().serve_views_when_back(stopping.clone()));
         let flight = tokio::spawn(crate::protocol::flight::serve(
             self.flight_listener,
             self.flight,

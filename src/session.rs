@@ -20,6 +20,7 @@ use crate::nl::query::literal;
 use crate::nl::{Asker, SemanticQuery};
 use crate::pg_compat::functions::Settings;
 use crate::router::{self, Ask, RouteError, Routed};
+use crate::semantic::SemanticModel;
 
 /// Parameters a session starts with, as PostgreSQL 15 reports them (name, value, reported to the client on change).
 const DEFAULTS: [(&str, &str, bool); 22] = [
@@ -61,6 +62,8 @@ const FIXED: [&str; 7] = [
 /// One version of the model, served: its engine, its result cache and its ASK resolver. Replaced whole when the
 /// model is reloaded; a session keeps the one it started with, new sessions get the new one.
 pub struct Backend {
+    /// The model this backend serves (its views, and those that wait for a database).
+    pub model: Arc<SemanticModel>,
     pub engine: Arc<Engine>,
     /// Answers computed under this model version only.
     pub cache: Arc<ResultCache>,

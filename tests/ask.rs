@@ -52,7 +52,42 @@ async fn holdout_set() {
     evaluate("holdout.yml").await;
 }
 
+/// Written by someone who had read neither the resolver nor the other sets, the way business users speak. Its
+/// first run, before any tuning: 35/49 answered correctly, 13/17 refused correctly, 6 answered wrongly (4 of them
+/// ambiguous time phrases that must be refused), 12 answerable refused. The goal is 0 wrong and ≥ 95% answered; until
+/// then this holds the line: the resolver may only get better on it.
+#[tokio::test]
+async fn business_set() {
+    let score = score("business.yml").await;
+    assert!(
+        score.wrong <= 6,
+        "more wrong answers than the first run: {}",
+        score.wrong
+    );
+    assert!(
+        score.answered_right >= 35,
+        "fewer right answers than the first run: {}",
+        score.answered_right
+    );
+}
+
+/// How a set of questions fared.
+struct Score {
+    answered_right: usize,
+    /// Answered, but not with the reference's rows (or answered where it had to refuse).
+    wrong: usize,
+    /// Refused, though answerable.
+    missed: usize,
+}
+
+/// Every question answered right or refused right (the failures are printed above).
 async fn evaluate(file: &str) {
+    let score = score(file).await;
+    assert_eq!(score.wrong, 0, "wrong answers are never acceptable");
+    assert_eq!(score.missed, 0, "answerable questions were refused");
+}
+
+async fn score(file: &str) -> Score {
     let path = format!("{}/tests/ask/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
     let cases = marked_yaml::from_yaml::<EvaluationSet>(0, &text)
@@ -122,19 +157,14 @@ async fn evaluate(file: &str) {
         println!("  ✗ {line}");
     }
     assert!(
-        wrong.is_empty(),
-        "wrong answers are never acceptable:\n{}",
-        wrong.join("\n")
-    );
-    assert!(
-        missed.is_empty(),
-        "answerable questions refused:\n{}",
-        missed.join("\n")
-    );
-    assert!(
         cases.len() >= 30 && refused_right.len() >= 5,
         "the set is too small to mean anything"
     );
+    Score {
+        answered_right: answered_right.len(),
+        wrong: wrong.len(),
+        missed: missed.len(),
+    }
 }
 
 /// The resolver's time from EXPLAIN ASK's `resolver` row (`offline in 0.412 ms`).

@@ -14,8 +14,10 @@ async fn compiled(sql: &str) -> String {
         text: text.into(),
         base_dir: ".".into(),
     });
-    let model = semantic::load(&files, &tpch).await.unwrap();
-    let engine = Engine::new(&model, "semgate", vec!["analyst".into()], vec![]).unwrap();
+    let model = semantic::load(&files, &tpch, semantic::WhenUnreachable::Fail)
+        .await
+        .unwrap();
+    let engine = Engine::new(&model, "semgate", vec!["analyst".into()], vec![], Default::default()).unwrap();
     let ctx = engine.session_context("analyst");
     let batches = ctx
         .sql(&format!("EXPLAIN VERBOSE {sql}"))

@@ -116,6 +116,7 @@ fn logged_since(log: &str, before: usize) -> &str {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(unsafe_code)] // Setting the environment the example's model reads; see the SAFETY note.
 async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outages() {
     let demo = common::connect().await;
     let databases = Databases::setup();
@@ -210,8 +211,62 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
         }
     }
 
-    // 5. Credentials the database refuses are reported as such, at the source's line.
+    // 5. A gateway started while PostgreSQL is down serves what does not need it, says what waits, and serves that
+    //    too once PostgreSQL is back, on the same connection.
+    databases.postgres("stop");
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shipping.yml"),
+        "views:\n  - name: shipping\n    model: lineitem\n    dimensions:\n      - member: ship_mode\n    measures:\n      \
+         - member: line_items\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("semgate.yml"),
+        format!(
+            "semantic: [{}, {}, shipping.yml]\nusers:\n  - name: analyst\n    password: analyst\n",
+            repo().join("examples/federated/sources.yml").display(),
+            repo().join("semantic/tpch.yml").display()
+        ),
+    )
+    .unwrap();
+    let mut config = Config::from_file(&dir.path().join("semgate.yml")).unwrap();
+    config.data_dir = databases.state.clone();
+    let started_while_down = connect(common::spawn_gateway(config).pg_addr).await;
+    let sql = "SELECT ship_mode, line_items FROM shipping ORDER BY ship_mode";
+    let expected = common::reference_rows(
+        &common::reference().await,
+        "SELECT l_shipmode, COUNT(*) FROM lineitem GROUP BY l_shipmode ORDER BY l_shipmode",
+    )
+    .await;
+    common::assert_same(sql, &common::rows(&started_while_down, sql).await, &expected);
+    let sql = "SELECT market_segment, customer_count FROM customers ORDER BY market_segment";
+    let error = started_while_down
+        .simple_query(sql)
+        .await
+        .expect_err("customers wait for PostgreSQL");
+    let db = error.as_db_error().expect("a server error");
+    assert_eq!(db.code().code(), "08001", "{db:?}");
+    assert!(db.message().contains("source `crm`"), "{}", db.message());
+    databases.postgres("start");
+    let expected = common::rows(&demo, sql).await;
+    // Retried in the background with a growing pause; this bound only detects a gateway that never recovers.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        match started_while_down.simple_query(sql).await {
+            Ok(messages) => {
+                common::assert_same(sql, &common::message_rows(messages), &expected);
+                break;
+            }
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("not served yet: {e}");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("PostgreSQL is back but its views are not served: {e}"),
+        }
+    }
+
+    // 6. Credentials the database refuses are reported as such, at the source's line.
     let model = format!(
         "sources:\n  - name: warehouse\n    kind: postgres\n    host: 127.0.0.1\n    port: {}\n    database: tpch\n    user: nobody\n    tls: disable\n    tables:\n      t: customer\n",
         databases.pg_port

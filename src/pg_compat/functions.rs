@@ -207,8 +207,6 @@ fn normalize_name(name: &str) -> String {
     }
 }
 
-/// A result computed over arrays, given back as a scalar when every argument was one.
-
 /// A function of any arguments with one answer, for questions whose answer is the same for every view.
 fn constant(name: &'static str, value: ScalarValue) -> ScalarUDF {
     ScalarUDF::from(Constant {

@@ -80,15 +80,16 @@ pub fn type_parameters(plan: LogicalPlan) -> Result<LogicalPlan> {
 
 fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
     match expr {
-        Expr::Cast(Cast { expr: inner, field }) if is_untyped_placeholder(&inner) => {
-            let Expr::Placeholder(placeholder) = *inner else {
-                unreachable!("checked above")
-            };
-            Transformed::yes(Expr::Cast(Cast {
+        Expr::Cast(Cast { expr: inner, field }) => match *inner {
+            Expr::Placeholder(placeholder @ Placeholder { field: None, .. }) => Transformed::yes(Expr::Cast(Cast {
                 expr: Box::new(typed(placeholder, field.data_type().clone())),
                 field,
-            }))
-        }
+            })),
+            inner => Transformed::no(Expr::Cast(Cast {
+                expr: Box::new(inner),
+                field,
+            })),
+        },
         Expr::ScalarFunction(ScalarFunction { func, mut args })
             if func.name() == "array_has" && args.len() == 2 && is_untyped_placeholder(&args[0]) =>
         {
@@ -98,16 +99,10 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
                         DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
                         other => other,
                     };
-                    let Expr::Placeholder(placeholder) = args.remove(0) else {
-                        unreachable!("checked above")
-                    };
-                    args.insert(
-                        0,
-                        typed(
-                            placeholder,
-                            DataType::List(Arc::new(Field::new_list_field(element, true))),
-                        ),
-                    );
+                    if let Some(Expr::Placeholder(placeholder)) = args.first_mut() {
+                        let list = DataType::List(Arc::new(Field::new_list_field(element, true)));
+                        placeholder.field = Some(Arc::new(Field::new("", list, true)));
+                    }
                     Transformed::yes(Expr::ScalarFunction(ScalarFunction { func, args }))
                 }
                 Err(_) => Transformed::no(Expr::ScalarFunction(ScalarFunction { func, args })),

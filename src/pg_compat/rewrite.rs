@@ -369,9 +369,9 @@ impl VisitorMut for ProjectedInSubqueries {
                             negated,
                         } = expr
                         {
-                            let values = scalar_subquery(&format!(
-                                "SELECT array_agg(semgate_value) FROM ({subquery}) AS semgate_values(semgate_value)"
-                            ));
+                            let Some(values) = values_of(subquery) else {
+                                return ControlFlow::<()>::Continue(());
+                            };
                             let found = call("array_has", vec![values, (**needle).clone()]);
                             *expr = if *negated {
                                 Expr::UnaryOp {
@@ -696,10 +696,11 @@ fn oid_as_name(expr: &Expr) -> Option<Expr> {
     };
     match type_name(alias).as_str() {
         "regtype" => Some(call("format_type", vec![(**oid).clone(), null()])),
-        "regclass" => Some(relation_name(oid)),
-        "regnamespace" => Some(scalar_subquery(&format!(
-            "SELECT max(nspname) FROM pg_catalog.pg_namespace WHERE oid = ({oid})"
-        ))),
+        "regclass" => relation_name(oid),
+        "regnamespace" => scalar_subquery(
+            "SELECT max(nspname) FROM pg_catalog.pg_namespace WHERE oid = semgate_oid",
+            &[("semgate_oid", oid)],
+        ),
         _ => None,
     }
 }
@@ -715,14 +716,14 @@ fn constant_call(expr: &Expr) -> Option<Expr> {
 /// relation it names, schema-qualified or in the current schema. The compatibility parser resolves constant names.
 fn relation_oid(expr: &Expr) -> Option<Expr> {
     let name = computed_relation_name(expr)?;
-    let parts = call("parse_ident", vec![name.clone()]);
-    Some(scalar_subquery(&format!(
+    scalar_subquery(
         "SELECT max(semgate_class.oid) FROM pg_catalog.pg_class semgate_class \
          JOIN pg_catalog.pg_namespace semgate_namespace ON semgate_class.relnamespace = semgate_namespace.oid \
-         WHERE semgate_class.relname = {} \
-         AND semgate_namespace.nspname = coalesce(({parts})[cardinality({parts})::bigint - 1], current_schema())",
-        last_name_part(name)
-    )))
+         WHERE semgate_class.relname = (parse_ident(semgate_name))[cardinality(parse_ident(semgate_name))::bigint] \
+         AND semgate_namespace.nspname = \
+         coalesce((parse_ident(semgate_name))[cardinality(parse_ident(semgate_name))::bigint - 1], current_schema())",
+        &[("semgate_name", name)],
+    )
 }
 
 /// The text `x` of `x::regclass` when it is computed (a function of text, a concatenation, a cast to text).
@@ -752,12 +753,13 @@ fn is_text_expr(expr: &Expr) -> bool {
 }
 
 /// The relation name in a possibly schema-qualified, possibly quoted name (`public."Sales"` → `Sales`).
-fn last_name_part(name: &Expr) -> Expr {
-    let parts = call("parse_ident", vec![name.clone()]);
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(&format!("(({parts})[cardinality({parts})::bigint])"))
+fn last_name_part(name: &Expr) -> Option<Expr> {
+    let mut expr = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql("((parse_ident(semgate_name))[cardinality(parse_ident(semgate_name))::bigint])")
         .and_then(|mut parser| parser.parse_expr())
-        .expect("generated expressions parse")
+        .ok()?;
+    fill_holes(&mut expr, &[("semgate_name", name)]);
+    Some(expr)
 }
 
 /// `x::regtype[]::text[]` (pgcli's argument types: `COALESCE(proallargtypes::regtype[],
@@ -832,8 +834,8 @@ fn description(expr: &Expr) -> Option<Expr> {
         oid = expr;
     }
     let name = match computed_relation_name(oid) {
-        Some(name) => last_name_part(name),
-        None => relation_name(&relation),
+        Some(name) => last_name_part(name)?,
+        None => relation_name(&relation)?,
     };
     Some(call(VIEW_DESCRIPTION, vec![name, column]))
 }
@@ -1096,7 +1098,10 @@ fn constant_text(expr: &Expr) -> Option<String> {
 fn compare_regproc_as_oid(column: &mut Expr, other: &Expr) {
     let name = match column {
         Expr::Identifier(ident) => &ident.value,
-        Expr::CompoundIdentifier(idents) => &idents.last().expect("compound identifiers are not empty").value,
+        Expr::CompoundIdentifier(idents) => match idents.last() {
+            Some(ident) => &ident.value,
+            None => return,
+        },
         _ => return,
     };
     let other_is_text = matches!(
@@ -1643,20 +1648,59 @@ fn is_text_type(data_type: &DataType) -> bool {
 }
 
 /// The name of the relation with oid `oid` (PostgreSQL's `oid::regclass::text` for relations on the search path).
-fn relation_name(oid: &Expr) -> Expr {
-    scalar_subquery(&format!(
-        "SELECT max(relname) FROM pg_catalog.pg_class WHERE oid = ({oid})"
-    ))
+fn relation_name(oid: &Expr) -> Option<Expr> {
+    scalar_subquery(
+        "SELECT max(relname) FROM pg_catalog.pg_class WHERE oid = semgate_oid",
+        &[("semgate_oid", oid)],
+    )
 }
 
-fn scalar_subquery(sql: &str) -> Expr {
-    let statement = Parser::parse_sql(&PostgreSqlDialect {}, sql)
-        .expect("generated subqueries parse")
-        .remove(0);
-    let Statement::Query(query) = statement else {
-        unreachable!("generated subqueries are queries")
+/// `x IN (subquery)` as a value: the subquery's answers as one array.
+fn values_of(subquery: &Query) -> Option<Expr> {
+    let Expr::Subquery(mut query) = scalar_subquery(
+        "SELECT array_agg(semgate_value) FROM semgate_subquery AS semgate_values(semgate_value)",
+        &[],
+    )?
+    else {
+        return None;
     };
-    Expr::Subquery(query)
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    let relation = &mut select.from.first_mut()?.relation;
+    let TableFactor::Table { alias, .. } = relation else {
+        return None;
+    };
+    *relation = TableFactor::Derived {
+        lateral: false,
+        subquery: Box::new(subquery.clone()),
+        alias: alias.take(),
+        sample: None,
+    };
+    Some(Expr::Subquery(query))
+}
+
+/// A scalar subquery from a constant template whose holes (identifiers named in `holes`) receive the client's
+/// expressions as they are: nothing a client wrote is printed and parsed again, so nothing it wrote can fail to.
+/// `None` only if the template itself does not parse, which the tests rule out.
+fn scalar_subquery(template: &str, holes: &[(&str, &Expr)]) -> Option<Expr> {
+    let Statement::Query(mut query) = Parser::parse_sql(&PostgreSqlDialect {}, template).ok()?.pop()? else {
+        return None;
+    };
+    fill_holes(query.as_mut(), holes);
+    Some(Expr::Subquery(query))
+}
+
+/// Put each hole's expression where the identifier naming it stands.
+fn fill_holes<T: VisitMut>(node: &mut T, holes: &[(&str, &Expr)]) {
+    let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(node, |expr| {
+        if let Expr::Identifier(ident) = expr
+            && let Some((_, value)) = holes.iter().find(|(name, _)| ident.value == *name)
+        {
+            *expr = (*value).clone();
+        }
+        ControlFlow::<()>::Continue(())
+    });
 }
 
 /// A plain (not window) function call's lower-case unqualified name, whatever its arguments (`count(*)`).
@@ -1736,6 +1780,31 @@ mod tests {
 
     fn rewritten(sql: &str) -> String {
         parse(sql).unwrap().remove(0).to_string()
+    }
+
+    #[test]
+    fn templates_parse_and_take_client_expressions_as_they_are() {
+        let client = Expr::Identifier(Ident::with_quote('"', "a \" b"));
+        let oid = relation_name(&client).unwrap().to_string();
+        assert_eq!(
+            oid,
+            r#"(SELECT max(relname) FROM pg_catalog.pg_class WHERE oid = "a "" b")"#
+        );
+        assert!(
+            last_name_part(&client)
+                .unwrap()
+                .to_string()
+                .contains(r#"parse_ident("a "" b")"#)
+        );
+        let query = Parser::parse_sql(&PostgreSqlDialect {}, "SELECT 1")
+            .unwrap()
+            .pop()
+            .unwrap();
+        let Statement::Query(query) = query else { panic!() };
+        assert_eq!(
+            values_of(&query).unwrap().to_string(),
+            "(SELECT array_agg(semgate_value) FROM (SELECT 1) AS semgate_values (semgate_value))"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Loading: YAML files → spec → resolved [`SemanticModel`], collecting every problem as a [`Diagnostic`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use marked_yaml::{LoaderOptions, Span, Spanned};
 use super::compile;
 use super::model::*;
 use super::spec::*;
-use crate::source::{Database, DatabaseKind, DatabaseSettings};
+use crate::source::{Database, DatabaseKind, DatabaseSettings, SourceError};
 
 /// One model file's text, with the name errors are reported under and the directory relative paths start from.
 #[derive(Debug, Clone)]
@@ -28,7 +28,11 @@ pub struct ModelText {
 }
 
 /// Parse, bind and check a semantic model. `data_dir` replaces `${data_dir}` in source locations.
-pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel, Diagnostics> {
+pub async fn load(
+    files: &[ModelText],
+    data_dir: &Path,
+    when_unreachable: WhenUnreachable,
+) -> Result<SemanticModel, Diagnostics> {
     let mut loader = Loader {
         files,
         diagnostics: Vec::new(),
@@ -37,6 +41,9 @@ pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel,
         broken_tables: HashSet::new(),
         broken_models: HashSet::new(),
         source_names: HashSet::new(),
+        when_unreachable,
+        deferred_tables: HashMap::new(),
+        deferred_models: HashMap::new(),
     };
     let specs = loader.parse_files();
     let mut models = BTreeMap::new();
@@ -63,18 +70,32 @@ pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel,
     }
     loader.check_cycles(&specs, &models);
     let models = Arc::new(models);
+    let model_specs: HashMap<&str, &ModelSpec> = specs
+        .iter()
+        .flat_map(|(_, spec)| &spec.models)
+        .map(|m| (m.name.as_str(), m))
+        .collect();
     let mut views = BTreeMap::new();
+    let mut unavailable = BTreeMap::new();
     for (_, spec) in &specs {
         for view in &spec.views {
-            match views.entry(view.name.to_lowercase()) {
-                std::collections::btree_map::Entry::Occupied(_) => {
-                    loader.error(view.name.span(), format!("duplicate view name `{}`", *view.name))
+            let name = view.name.to_lowercase();
+            if views.contains_key(&name) || unavailable.contains_key(&name) {
+                loader.error(view.name.span(), format!("duplicate view name `{}`", *view.name));
+                continue;
+            }
+            let reported = loader.diagnostics.len();
+            let bound = loader.bind_view(view, &models);
+            // What a view over a deferred database could not bind is no error of the model: the view waits.
+            if bound.is_none() || loader.diagnostics.len() > reported {
+                if let Some(why) = loader.deferred_need(view.model.as_str(), &model_specs) {
+                    loader.diagnostics.truncate(reported);
+                    unavailable.insert(name, why);
+                    continue;
                 }
-                std::collections::btree_map::Entry::Vacant(slot) => {
-                    if let Some(resolved) = loader.bind_view(view, &models) {
-                        slot.insert(Arc::new(resolved));
-                    }
-                }
+            }
+            if let Some(resolved) = bound {
+                views.insert(name, Arc::new(resolved));
             }
         }
     }
@@ -91,6 +112,7 @@ pub async fn load(files: &[ModelText], data_dir: &Path) -> Result<SemanticModel,
     data_dir.hash(&mut hasher);
     Ok(SemanticModel {
         views,
+        unavailable,
         version: hasher.finish(),
     })
 }
@@ -107,9 +129,32 @@ struct Loader<'a> {
     broken_models: HashSet<String>,
     /// Source names seen so far; names must be unique even where sources share a namespace.
     source_names: HashSet<String>,
+    when_unreachable: WhenUnreachable,
+    /// Tables of a database that was unreachable and deferred, with why.
+    deferred_tables: HashMap<(String, String), SourceError>,
+    /// Models over deferred tables, with why.
+    deferred_models: HashMap<String, SourceError>,
 }
 
 impl Loader<'_> {
+    /// Why a view rooted at `model` cannot be bound yet: a model it reaches by relationships is over a deferred
+    /// database.
+    fn deferred_need(&self, model: &str, specs: &HashMap<&str, &ModelSpec>) -> Option<SourceError> {
+        let mut seen = HashSet::from([model]);
+        let mut next = vec![model];
+        while let Some(name) = next.pop() {
+            if let Some(why) = self.deferred_models.get(name) {
+                return Some(why.clone());
+            }
+            for rel in specs.get(name).map(|s| s.relationships.as_slice()).unwrap_or_default() {
+                if seen.insert(rel.model.as_str()) {
+                    next.push(rel.model.as_str());
+                }
+            }
+        }
+        None
+    }
+
     fn error(&mut self, span: &Span, message: impl Into<String>) {
         let (file, line, column) = match span.start() {
             Some(mark) => (
@@ -222,6 +267,14 @@ impl Loader<'_> {
         let db = match self.database_settings(file, source, database) {
             Some(settings) => match Database::connect(settings).await {
                 Ok(db) => Some(db),
+                Err(e @ SourceError::Unreachable { .. }) if self.when_unreachable == WhenUnreachable::Defer => {
+                    tracing::warn!(error = %e, "views that need this source wait for it");
+                    for (table, _) in &wanted {
+                        self.deferred_tables
+                            .insert((namespace.clone(), table.to_string()), e.clone());
+                    }
+                    None
+                }
                 Err(e) => {
                     self.error(source.name.span(), e.to_string());
                     None
@@ -435,7 +488,12 @@ impl Loader<'_> {
                     .await
                 {
                     Ok(frame) => frame.into_unoptimized_plan(),
-                    Err(_) if self.broken_tables.contains(&(source.to_string(), table.to_string())) => return None,
+                    Err(_) if self.broken_tables.contains(&(source.to_string(), table.to_string())) => {
+                        if let Some(why) = self.deferred_tables.get(&(source.to_string(), table.to_string())) {
+                            self.deferred_models.insert(name, why.clone());
+                        }
+                        return None;
+                    }
                     Err(_) => {
                         let known = self
                             .ctx

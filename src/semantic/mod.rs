@@ -9,7 +9,7 @@ pub mod rewrite;
 pub mod spec;
 
 pub use load::{ModelText, load};
-pub use model::{Diagnostic, Diagnostics, SemanticModel, View};
+pub use model::{Diagnostic, Diagnostics, SemanticModel, View, WhenUnreachable};
 
 /// A query that the semantic layer cannot answer as written.
 #[derive(Debug, thiserror::Error)]

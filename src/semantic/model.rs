@@ -9,13 +9,29 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::Column;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
+use crate::source::SourceError;
+
 /// Everything clients can query: the views, by lower-case name.
 #[derive(Debug)]
 pub struct SemanticModel {
     /// Views by lower-case name; what `public.<name>` resolves to.
     pub views: BTreeMap<String, Arc<View>>,
+    /// Views that need a database that was unreachable when the model was loaded (only when loading with
+    /// [`WhenUnreachable::Defer`]), by lower-case name, with why: queries of them fail with that error until the
+    /// database is back.
+    pub unavailable: BTreeMap<String, SourceError>,
     /// Changes whenever any model file changes; part of cache keys and translations.
     pub version: u64,
+}
+
+/// What loading a model does about a database it cannot reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenUnreachable {
+    /// Report it, like any other error in the model (`semgate check`, a reload).
+    Fail,
+    /// Load the rest: the views that need it are listed in [`SemanticModel::unavailable`] (start-up: one database
+    /// down must not keep the others from being served).
+    Defer,
 }
 
 /// A business entity: a plan over its source and the members defined on it.

@@ -90,7 +90,7 @@ pub struct DatabaseSettings {
 }
 
 /// Why a source could not answer; SQLSTATE class 08 for connection trouble, 57014 for its timeout.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SourceError {
     #[error(
         "source `{name}` ({kind} at {address}) is unreachable: {detail}; queries that need it fail until it is back, \
