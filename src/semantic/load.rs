@@ -87,12 +87,12 @@ pub async fn load(
             let reported = loader.diagnostics.len();
             let bound = loader.bind_view(view, &models);
             // What a view over a deferred database could not bind is no error of the model: the view waits.
-            if bound.is_none() || loader.diagnostics.len() > reported {
-                if let Some(why) = loader.deferred_need(view.model.as_str(), &model_specs) {
-                    loader.diagnostics.truncate(reported);
-                    unavailable.insert(name, why);
-                    continue;
-                }
+            if (bound.is_none() || loader.diagnostics.len() > reported)
+                && let Some(why) = loader.deferred_need(view.model.as_str(), &model_specs)
+            {
+                loader.diagnostics.truncate(reported);
+                unavailable.insert(name, why);
+                continue;
             }
             if let Some(resolved) = bound {
                 views.insert(name, Arc::new(resolved));
