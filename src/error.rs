@@ -6,6 +6,7 @@ use datafusion::error::DataFusionError;
 
 use crate::cursor::CursorError;
 use crate::nl::NlError;
+use crate::pg_compat::DatetimeFormatError;
 use crate::router::RouteError;
 use crate::semantic::SemanticError;
 use crate::source::SourceError;
@@ -90,16 +91,10 @@ fn root(error: &DataFusionError) -> &DataFusionError {
     }
 }
 
-fn semantic(error: &DataFusionError) -> Option<&SemanticError> {
+/// The module error of type `T` the engine error carries, if it carries one.
+fn external<T: std::error::Error + 'static>(error: &DataFusionError) -> Option<&T> {
     match root(error) {
-        DataFusionError::External(inner) => inner.downcast_ref::<SemanticError>(),
-        _ => None,
-    }
-}
-
-fn source(error: &DataFusionError) -> Option<&SourceError> {
-    match root(error) {
-        DataFusionError::External(inner) => inner.downcast_ref::<SourceError>(),
+        DataFusionError::External(inner) => inner.downcast_ref::<T>(),
         _ => None,
     }
 }
@@ -110,10 +105,13 @@ fn query_sqlstate(error: &DataFusionError) -> &str {
     {
         return "57014";
     }
-    if let Some(source) = source(error) {
+    if let Some(source) = external::<SourceError>(error) {
         return source.sqlstate();
     }
-    if let Some(semantic) = semantic(error) {
+    if let Some(datetime) = external::<DatetimeFormatError>(error) {
+        return datetime.sqlstate();
+    }
+    if let Some(semantic) = external::<SemanticError>(error) {
         return match semantic {
             SemanticError::UnknownColumn { .. } => "42703",
             SemanticError::MeasureMisplaced { .. } | SemanticError::DimensionNotGrouped(_) => "42803",
@@ -170,10 +168,10 @@ fn query_message(error: &DataFusionError) -> String {
     {
         return interrupted.to_string();
     }
-    if let Some(semantic) = semantic(error) {
+    if let Some(semantic) = external::<SemanticError>(error) {
         return semantic.to_string();
     }
-    if let Some(source) = source(error) {
+    if let Some(source) = external::<SourceError>(error) {
         return source.to_string();
     }
     let message = root(error).message().to_string();

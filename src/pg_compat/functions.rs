@@ -44,9 +44,10 @@ pub const CONSTANT_FUNCTIONS: [(&str, ScalarValue); 14] = [
     ("pg_advisory_unlock_all", ScalarValue::Utf8(None)),
 ];
 
-/// Register the engine-wide functions: name lookups over the static catalog, descriptions from the model, and the
-/// constant answers PostgreSQL gives for views.
+/// Register the engine-wide functions: name lookups over the static catalog, descriptions from the model, the
+/// constant answers PostgreSQL gives for views, and PostgreSQL's datetime templates.
 pub fn register(ctx: &SessionContext, model: &SemanticModel) -> Result<()> {
+    super::datetime_format::register(ctx)?;
     let catalog = PgCatalogStaticTables::try_new()?;
     ctx.register_udf(lookup_udf(TO_REGPROC, proc_oids(&catalog)?));
     ctx.register_udf(lookup_udf(TO_REGTYPE, type_oids(&catalog)?));

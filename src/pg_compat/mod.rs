@@ -6,11 +6,13 @@
 //! - [`catalog`]: `pg_catalog` relations with PostgreSQL 15's columns where the crate's differ (`reloptions`,
 //!   `nspacl`, `pg_index.indkey`, …).
 //! - [`functions`]: the PostgreSQL functions clients call that the catalog crate lacks ([`format`] among them).
+//! - [`datetime_format`]: `to_date`, `to_timestamp` and `to_char` with PostgreSQL's templates (`YYYY-MM-DD`).
 //! - [`types`]: result columns described as `oid` / `oid[]` where PostgreSQL's are and Arrow cannot tell.
 //! - [`type_parameters`]: parameter types PostgreSQL infers and DataFusion does not (`x = ANY($1)`, `$1::text[]`).
 //! - [`LoginRoles`]: the configured users as the catalog's roles.
 
 pub mod catalog;
+mod datetime_format;
 mod format;
 pub mod functions;
 pub mod rewrite;
@@ -26,6 +28,7 @@ use datafusion::logical_expr::expr::{BinaryExpr, Cast, Placeholder, ScalarFuncti
 use datafusion::logical_expr::{ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, lit};
 use datafusion_pg_catalog::pg_catalog::context::{PgCatalogContextProvider, Role};
 
+pub use datetime_format::DatetimeFormatError;
 pub use format::quote_ident;
 pub use rewrite::{client_column_name, parse};
 
