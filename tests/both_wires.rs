@@ -52,17 +52,11 @@ async fn over_flight(client: &mut FlightSqlServiceClient<Channel>, sql: &str) ->
             .unwrap_or_else(|| format!("no SQLSTATE: {status}")),
         other => format!("no SQLSTATE: {other}"),
     };
-    let info = client
-        .execute(sql.to_string(), None)
-        .await
-        .map_err(|e| sqlstate(e.into()))?;
+    let info = client.execute(sql.to_string(), None).await.map_err(sqlstate)?;
     let schema = info.clone().try_decode_schema().unwrap();
     let mut batches = Vec::new();
     for endpoint in info.endpoint {
-        let stream = client
-            .do_get(endpoint.ticket.unwrap())
-            .await
-            .map_err(|e| sqlstate(e.into()))?;
+        let stream = client.do_get(endpoint.ticket.unwrap()).await.map_err(sqlstate)?;
         batches.extend(stream.try_collect::<Vec<_>>().await.map_err(sqlstate)?);
     }
     let columns = schema.fields().iter().map(|f| f.name().clone()).collect();

@@ -1546,7 +1546,7 @@ impl ScalarUDFImpl for TemplateFunction {
             (Form::Template, Function::Char, [values, templates]) => to_char(values, templates)?,
             _ => return exec_err!("{} got unexpected arguments {types:?}", self.name()),
         };
-        super::functions::scalar_if_scalar(&args.args, result)
+        super::scalar_if_scalar(&args.args, result)
     }
 }
 
