@@ -110,6 +110,22 @@ async fn connect(addr: std::net::SocketAddr) -> Client {
     client
 }
 
+/// Wait until `sql` answers `expected` again on `client` after a database came back; `bound` only detects a gateway
+/// that never recovers.
+async fn answers_again(client: &Client, sql: &str, expected: &[Vec<String>], bound: Duration) {
+    let deadline = Instant::now() + bound;
+    loop {
+        match client.simple_query(sql).await {
+            Ok(messages) => return common::assert_same(sql, &common::message_rows(messages), expected),
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("not answered yet: {e}");
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => panic!("the database is back but {sql} is not answered: {e}"),
+        }
+    }
+}
+
 /// The SQL statements a database logged after `before` (its log's length then).
 fn logged_since(log: &str, before: usize) -> &str {
     log.get(before..).unwrap_or("")
@@ -196,20 +212,7 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     databases.postgres("start");
     let sql = "SELECT market_segment, customer_count FROM customers ORDER BY market_segment";
     let expected = common::rows(&demo, sql).await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match client.simple_query(sql).await {
-            Ok(messages) => {
-                common::assert_same(sql, &common::message_rows(messages), &expected);
-                break;
-            }
-            Err(e) if Instant::now() < deadline => {
-                eprintln!("not back yet: {e}");
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-            Err(e) => panic!("PostgreSQL is back but the source is not: {e}"),
-        }
-    }
+    answers_again(&client, sql, &expected, Duration::from_secs(20)).await;
 
     // 5. A gateway started while PostgreSQL is down serves what does not need it, says what waits, and serves that
     //    too once PostgreSQL is back, on the same connection.
@@ -250,21 +253,8 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     assert!(db.message().contains("source `crm`"), "{}", db.message());
     databases.postgres("start");
     let expected = common::rows(&demo, sql).await;
-    // Retried in the background with a growing pause; this bound only detects a gateway that never recovers.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        match started_while_down.simple_query(sql).await {
-            Ok(messages) => {
-                common::assert_same(sql, &common::message_rows(messages), &expected);
-                break;
-            }
-            Err(e) if Instant::now() < deadline => {
-                eprintln!("not served yet: {e}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            Err(e) => panic!("PostgreSQL is back but its views are not served: {e}"),
-        }
-    }
+    // Retried in the background with a growing pause.
+    answers_again(&started_while_down, sql, &expected, Duration::from_secs(90)).await;
 
     // 6. Credentials the database refuses are reported as such, at the source's line.
     let model = format!(
