@@ -2,7 +2,8 @@
 //!
 //! The key is the optimized logical plan after semantic compilation — with parameters bound, so they are part of it,
 //! and without the result's column names, so `SUM(revenue)` and `MEASURE(revenue)` share an entry — plus the
-//! policy context (today the user; roles slot in there) and the model version. Plans that read no semantic view or
+//! policy context (what the reader may see: [`crate::semantic::access::PolicyContext`]; users who read the same
+//! share entries) and the model version. Plans that read no semantic view or
 //! call a function whose value can change (`now()`, `random()`, `current_user`) are never cached. Concurrent
 //! identical misses run once (single flight). A result larger than an entry may be is streamed through and not kept.
 //! `SELECT * FROM semgate_cache_stats()` shows hits, misses, evictions, entries and bytes.
@@ -58,11 +59,30 @@ impl Default for CacheConfig {
     }
 }
 
+/// Whether an answer came from the cache (what the audit trail records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    Hit,
+    Miss,
+    /// Not cacheable, or the cache is off.
+    None,
+}
+
+impl CacheUse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheUse::Hit => "hit",
+            CacheUse::Miss => "miss",
+            CacheUse::None => "none",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct CacheKey {
     /// The optimized plan, rendered; literals (bound parameters included) are part of it.
     plan: String,
-    /// Who may see the entry: the user today; their role and row policies once those exist.
+    /// Who may see the entry: the policy context it was computed under.
     policy: String,
     model_version: u64,
 }
@@ -147,7 +167,7 @@ impl ResultCache {
         Some(stream)
     }
 
-    /// Run `plan` for `policy` (the user), from the cache when an equal plan's answer is there; otherwise execute it
+    /// Run `plan` for `policy` (a policy context), from the cache when an equal plan's answer is there; otherwise execute it
     /// under `cancel` and `timeout` and keep the answer. Batches carry the column names of `plan`. `text`, the
     /// statement `plan` was planned from when it has no parameters, is remembered for [`ResultCache::cached`].
     pub async fn execute(
@@ -158,12 +178,12 @@ impl ResultCache {
         text: Option<&str>,
         cancel: CancellationToken,
         timeout: Option<Duration>,
-    ) -> Result<SendableRecordBatchStream> {
+    ) -> Result<(SendableRecordBatchStream, CacheUse)> {
         let ttl = match self.ttl_of(&plan)? {
             Some(ttl) if self.config.capacity_bytes > 0 && !ttl.is_zero() => ttl,
             _ => {
                 tracing::debug!(cache = "bypass", "not cacheable");
-                return Engine::execute(ctx, plan, cancel, timeout).await;
+                return Ok((Engine::execute(ctx, plan, cancel, timeout).await?, CacheUse::None));
             }
         };
         let started = Instant::now();
@@ -188,19 +208,19 @@ impl ResultCache {
             Ok(entry) => {
                 let outcome = if ran_here.load(Ordering::Relaxed) {
                     self.stats.misses.fetch_add(1, Ordering::Relaxed);
-                    "miss"
+                    CacheUse::Miss
                 } else {
                     self.stats.hits.fetch_add(1, Ordering::Relaxed);
-                    "hit"
+                    CacheUse::Hit
                 };
                 tracing::info!(
-                    cache = outcome,
+                    cache = outcome.as_str(),
                     rows = entry.batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
                     bytes = entry.bytes,
                     elapsed_us = started.elapsed().as_micros() as u64,
                     "result cache"
                 );
-                replay(&entry.batches, schema)
+                Ok((replay(&entry.batches, schema)?, outcome))
             }
             Err(unfilled) if ran_here.load(Ordering::Relaxed) => {
                 self.stats.misses.fetch_add(1, Ordering::Relaxed);
@@ -213,15 +233,19 @@ impl ResultCache {
                             .expect("parts lock")
                             .take()
                             .ok_or_else(|| DataFusionError::Internal("a large result was taken twice".into()))?;
-                        Ok(Box::pin(RecordBatchStreamAdapter::new(
+                        let rows: SendableRecordBatchStream = Box::pin(RecordBatchStreamAdapter::new(
                             rest.schema(),
                             futures::stream::iter(head.into_iter().map(Ok)).chain(rest),
-                        )))
+                        ));
+                        Ok((rows, CacheUse::Miss))
                     }
                 }
             }
             // Another session's run of the same plan failed or was too large to keep: run it here, uncached.
-            Err(_) => Engine::execute_optimized(ctx, &optimized, cancel, timeout).await,
+            Err(_) => Ok((
+                Engine::execute_optimized(ctx, &optimized, cancel, timeout).await?,
+                CacheUse::Miss,
+            )),
         }
     }
 

@@ -8,10 +8,12 @@ use std::time::Duration;
 use marked_yaml::Spanned;
 use serde::Deserialize;
 
+use crate::audit::AuditConfig;
 use crate::cache::CacheConfig;
 use crate::demo;
 use crate::nl::LlmConfig;
 use crate::semantic::ModelText;
+use crate::semantic::access::Identity;
 
 pub const DEFAULT_PG_ADDR: &str = "127.0.0.1:5433";
 pub const DEFAULT_FLIGHT_ADDR: &str = "127.0.0.1:50051";
@@ -59,6 +61,19 @@ struct ConfigFile {
     /// Natural-language questions (`ASK …`).
     ask: Option<AskFile>,
     cache: Option<CacheFile>,
+    /// The audit trail: one JSON line per statement and failed login; none without this section.
+    audit: Option<AuditFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditFile {
+    /// A file lines are appended to, relative to this file.
+    path: Option<String>,
+    /// Also write each line to the log (target `semgate::audit`); default true when the section is there.
+    log: Option<bool>,
+    /// Replace literals in recorded statements (and parameter values) by `?`; default false.
+    redact_literals: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,24 +100,85 @@ struct UserFile {
     password: Option<String>,
     /// The environment variable holding the password.
     password_env: Option<Spanned<String>>,
+    /// Groups access policies name (`group: regional`).
+    #[serde(default)]
+    groups: Vec<String>,
+    /// Values access policies read as `{ userAttributes.<name> }`: a string or a list of strings.
+    #[serde(default)]
+    attributes: BTreeMap<String, AttributeValue>,
+    /// The user's default `statement_timeout` (`30s`, `500ms`; PostgreSQL's units).
+    statement_timeout: Option<Spanned<String>>,
+    /// How many sessions the user may have open at once (SQLSTATE 53300 beyond); unset: no limit of their own.
+    max_connections: Option<usize>,
 }
 
-/// Users who may log in, with their passwords.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum AttributeValue {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// One user who may log in.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub password: String,
+    /// Who they are to access policies.
+    pub identity: Identity,
+    /// Their sessions' default `statement_timeout`, as written (checked when the configuration is read).
+    pub statement_timeout: Option<String>,
+    /// How many sessions they may have open at once.
+    pub max_connections: Option<usize>,
+}
+
+/// Users who may log in, by name.
 #[derive(Debug, Clone, Default)]
-pub struct Users(BTreeMap<String, String>);
+pub struct Users(BTreeMap<String, User>);
 
 impl Users {
+    pub fn get(&self, user: &str) -> Option<&User> {
+        self.0.get(user)
+    }
+
     pub fn password(&self, user: &str) -> Option<&str> {
-        self.0.get(user).map(String::as_str)
+        self.0.get(user).map(|u| u.password.as_str())
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
 
-    /// Let `name` log in with `password` (replacing a password it had).
-    pub fn add(&mut self, name: &str, password: &str) {
-        self.0.insert(name.to_string(), password.to_string());
+    /// Let `name` log in with `password` (replacing a user of that name), in `groups`.
+    pub fn add(&mut self, name: &str, password: &str, groups: &[&str]) {
+        self.0.insert(
+            name.to_string(),
+            User {
+                password: password.to_string(),
+                identity: Identity {
+                    name: name.to_string(),
+                    groups: groups.iter().map(|g| g.to_string()).collect(),
+                    attributes: BTreeMap::new(),
+                },
+                statement_timeout: None,
+                max_connections: None,
+            },
+        );
+    }
+
+    /// Limit user `name` (added before) to `limit` open sessions.
+    pub fn set_max_connections(&mut self, name: &str, limit: usize) {
+        if let Some(user) = self.0.get_mut(name) {
+            user.max_connections = Some(limit);
+        }
+    }
+
+    /// Give user `name` (added before) attribute `attribute` with `values`.
+    pub fn set_attribute(&mut self, name: &str, attribute: &str, values: &[&str]) {
+        if let Some(user) = self.0.get_mut(name) {
+            user.identity
+                .attributes
+                .insert(attribute.to_string(), values.iter().map(|v| v.to_string()).collect());
+        }
     }
 }
 
@@ -127,6 +203,8 @@ pub struct Config {
     /// The LLM that helps ASK when the offline resolver is not confident; `None`: offline only.
     pub llm: Option<LlmConfig>,
     pub cache: CacheConfig,
+    /// Where audit lines go.
+    pub audit: AuditConfig,
 }
 
 impl Config {
@@ -137,7 +215,7 @@ impl Config {
             pg_addr: DEFAULT_PG_ADDR.parse().expect("valid default"),
             flight_addr: DEFAULT_FLIGHT_ADDR.parse().expect("valid default"),
             database: DEFAULT_DATABASE.into(),
-            users: Users(BTreeMap::from([("analyst".to_string(), "analyst".to_string())])),
+            users: demo::users(),
             model: demo::DEMO_MODEL
                 .iter()
                 .map(|(name, text)| ModelText {
@@ -153,6 +231,7 @@ impl Config {
             authentication_timeout: DEFAULT_AUTHENTICATION_TIMEOUT,
             llm: None,
             cache: CacheConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 
@@ -201,7 +280,7 @@ impl Config {
                 None => Ok(default.parse().expect("valid default")),
             }
         };
-        let mut users = BTreeMap::new();
+        let mut users = Users::default();
         for user in &file.users {
             let password = match (&user.password, &user.password_env) {
                 (Some(p), None) => p.clone(),
@@ -214,7 +293,38 @@ impl Config {
                     ));
                 }
             };
-            users.insert(user.name.to_string(), password);
+            if let Some(timeout) = &user.statement_timeout
+                && let Err(hint) = duration_setting(timeout)
+            {
+                return Err(invalid(
+                    Some(timeout.span()),
+                    format!("statement_timeout `{}`: {hint}", **timeout),
+                ));
+            }
+            let attributes = user
+                .attributes
+                .iter()
+                .map(|(name, value)| {
+                    let values = match value {
+                        AttributeValue::One(one) => vec![one.clone()],
+                        AttributeValue::Many(many) => many.clone(),
+                    };
+                    (name.clone(), values)
+                })
+                .collect();
+            users.0.insert(
+                user.name.to_string(),
+                User {
+                    password,
+                    identity: Identity {
+                        name: user.name.to_string(),
+                        groups: user.groups.iter().cloned().collect(),
+                        attributes,
+                    },
+                    statement_timeout: user.statement_timeout.as_ref().map(|t| t.to_string()),
+                    max_connections: user.max_connections,
+                },
+            );
         }
         // Files are named in messages as the user can find them (relative to where semgate runs), read by absolute path.
         let shown_base = path.parent().unwrap_or(Path::new(""));
@@ -245,7 +355,7 @@ impl Config {
             pg_addr: address(&file.pg_addr, DEFAULT_PG_ADDR)?,
             flight_addr: address(&file.flight_addr, DEFAULT_FLIGHT_ADDR)?,
             database: file.database.unwrap_or_else(|| DEFAULT_DATABASE.into()),
-            users: Users(users),
+            users,
             model,
             data_dir: base.join(file.data_dir.as_deref().unwrap_or(".")),
             demo_scale: None,
@@ -263,6 +373,14 @@ impl Config {
                     ttl: cache.ttl_secs.map_or(CacheConfig::default().ttl, Duration::from_secs),
                 },
                 None => CacheConfig::default(),
+            },
+            audit: match file.audit {
+                Some(audit) => AuditConfig {
+                    path: audit.path.map(|p| base.join(p)),
+                    log: audit.log.unwrap_or(true),
+                    redact_literals: audit.redact_literals.unwrap_or(false),
+                },
+                None => AuditConfig::default(),
             },
         })
     }
@@ -283,4 +401,29 @@ fn model_files(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// A duration setting as PostgreSQL reads it (`statement_timeout`): milliseconds, or a number with a unit (us, ms,
+/// s, min, h, d); 0 is off (`None`). The error is a hint for the client.
+pub fn duration_setting(value: &str) -> Result<Option<Duration>, &'static str> {
+    const HINT: &str = "Valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\"; a number alone is milliseconds";
+    let value = value.trim().to_lowercase();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().map_err(|_| HINT)?;
+    let millis = match unit.trim() {
+        "" | "ms" => number,
+        "us" => number / 1e3,
+        "s" => number * 1e3,
+        "min" => number * 60e3,
+        "h" => number * 3600e3,
+        "d" => number * 86_400e3,
+        _ => return Err(HINT),
+    };
+    if !millis.is_finite() || millis > i32::MAX as f64 {
+        return Err("the largest timeout is 2147483647 ms (about 24 days); 0 turns it off");
+    }
+    Ok((millis > 0.0).then(|| Duration::from_secs_f64(millis / 1e3)))
 }

@@ -18,6 +18,8 @@ use tpchgen::generators::{
     RegionGenerator, SupplierGenerator,
 };
 
+use crate::config::Users;
+
 /// The demo's semantic model — its models and views, then where its tables live — embedded so the binary serves the
 /// demo from any working directory.
 pub const DEMO_MODEL: [(&str, &str); 2] = [
@@ -31,6 +33,18 @@ pub const TABLES: [&str; 8] = [
 ];
 
 const READY_MARKER: &str = "_READY";
+
+/// The demo's users, one per world the demo model's access policies draw: `analyst` reads everything (group
+/// `admin`); `emea` only the rows of region EUROPE, without gross sales (group `regional`); `marketing` no finance
+/// members and nations masked. Each one's password is their name.
+pub fn users() -> Users {
+    let mut users = Users::default();
+    users.add("analyst", "analyst", &["admin"]);
+    users.add("emea", "emea", &["regional"]);
+    users.set_attribute("emea", "region", &["EUROPE"]);
+    users.add("marketing", "marketing", &["marketing"]);
+    users
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use crate::error::Interrupted;
 
 use crate::semantic::SemanticModel;
+use crate::semantic::access::Identity;
 use crate::semantic::provider::{LateViews, SemanticViewTable, ViewSchema};
 use crate::semantic::rewrite::SemanticRewrite;
 use crate::source::pushdown::PushDownToSources;
@@ -52,13 +53,15 @@ pub type TableFunction = (&'static str, Arc<dyn TableFunctionImpl>);
 impl Engine {
     /// `logins`: the users who may connect, listed as login roles in `pg_roles` (psql's `\du`, DBeaver's role tree).
     /// `table_functions`: functions of the layers above (the result cache's statistics), registered before
-    /// `information_schema` lists them. `late`: views whose database came back after this engine was built.
+    /// `information_schema` lists them. `late`: views whose database came back after this engine was built, served
+    /// as `reader`'s access policies let them read those (`model` is restricted to `reader` already).
     pub fn new(
         model: &SemanticModel,
         database: &str,
         logins: Vec<String>,
         table_functions: Vec<TableFunction>,
         late: LateViews,
+        reader: Identity,
     ) -> Result<Self> {
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(database, VIEW_SCHEMA)
@@ -99,7 +102,7 @@ impl Engine {
         base.register_udf(constant_udf("current_database", database.to_string()));
         base.register_udf(constant_udf("current_catalog", database.to_string()));
         base.register_udf(constant_udf("current_schema", VIEW_SCHEMA.to_string()));
-        catalog.register_schema(VIEW_SCHEMA, Arc::new(ViewSchema::new(model.unavailable.clone(), late)))?;
+        catalog.register_schema(VIEW_SCHEMA, Arc::new(ViewSchema::new(model, late, reader)))?;
         for (name, view) in &model.views {
             let provider = Arc::new(SemanticViewTable { view: view.clone() });
             base.register_table(TableReference::full(database, VIEW_SCHEMA, name.as_str()), provider)?;

@@ -41,6 +41,15 @@ pub enum Error {
     Ask(#[from] NlError),
     #[error("{}", cursor_message(.0))]
     Cursor(#[from] CursorError),
+    /// A reload changed a prepared statement's columns or parameters (what the client was told at Describe).
+    #[error("cached plan must not change result type: a reload changed this statement's columns; prepare it again")]
+    PlanChanged,
+    /// The user has as many sessions open as they may.
+    #[error("too many connections for role \"{user}\" (at most {limit}): close one, or raise max_connections")]
+    TooManyConnections { user: String, limit: usize },
+    /// A reload removed the session's user: the session ends.
+    #[error("terminating connection: user \"{0}\" was removed from the configuration")]
+    UserRemoved(String),
 }
 
 /// Why a running statement stopped early; carried inside the engine's error so every protocol maps it alike.
@@ -53,6 +62,11 @@ pub enum Interrupted {
 }
 
 impl Error {
+    /// A semantic-layer error outside a query (opening a session on a restricted model), reported like one inside.
+    pub fn semantic(error: SemanticError) -> Self {
+        Error::Query(DataFusionError::External(Box::new(error)))
+    }
+
     /// The SQLSTATE code PostgreSQL would send for this error.
     pub fn sqlstate(&self) -> &str {
         match self {
@@ -73,7 +87,15 @@ impl Error {
             Error::Cursor(CursorError::Exists(_)) => "42P03",
             Error::Cursor(CursorError::Missing(_)) => "34000",
             Error::Cursor(CursorError::Query(e)) => query_sqlstate(e),
+            Error::PlanChanged => "0A000",
+            Error::UserRemoved(_) => "57P01",
+            Error::TooManyConnections { .. } => "53300",
         }
+    }
+
+    /// Whether the session cannot go on after this error (the wire closes the connection).
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Error::UserRemoved(_) | Error::TooManyConnections { .. })
     }
 }
 
@@ -99,7 +121,8 @@ fn external<T: std::error::Error + 'static>(error: &DataFusionError) -> Option<&
     }
 }
 
-fn query_sqlstate(error: &DataFusionError) -> &str {
+/// The SQLSTATE of an engine error (also one met while streaming rows).
+pub fn query_sqlstate(error: &DataFusionError) -> &str {
     if let DataFusionError::External(inner) = root(error)
         && inner.is::<Interrupted>()
     {
@@ -116,6 +139,7 @@ fn query_sqlstate(error: &DataFusionError) -> &str {
             SemanticError::UnknownColumn { .. } => "42703",
             SemanticError::MeasureMisplaced { .. } | SemanticError::DimensionNotGrouped(_) => "42803",
             SemanticError::Unsupported(_) => "0A000",
+            SemanticError::PermissionDenied(_) => "42501",
             SemanticError::Invalid(_) => "42000",
             SemanticError::Plan(inner) => query_sqlstate(inner),
         };

@@ -10,6 +10,9 @@
 //! - [`statement`]: the statement core every wire calls: text → routed → [`statement::Planned`] (planned once, run
 //!   many times) → [`statement::Outcome`] (rows, COPY rows, or a command tag and what it changed). Session
 //!   commands, cursors, ASK and the result cache are applied here once for every wire; a panic fails one statement.
+//! - [`deployment`]: the users and the model being served; each user's sessions run on the backend of their policy
+//!   context (the model as their access policies let them read it: [`semantic::access`]), decided here once for
+//!   every wire.
 //! - [`session`]: who is connected, their settings and DataFusion context; their open [`cursor`]s.
 //! - [`router`]: splits client strings into statements; SQL queries go on, session commands (SET, SHOW, BEGIN, …)
 //!   are answered by the session, `ASK` goes to the session's resolver, writes are refused (read-only).
@@ -25,6 +28,8 @@
 //!   `SET semgate.cache = off` bypasses it, `semgate_cache_stats()` shows it.
 //! - [`pg_compat`]: what PostgreSQL clients' catalog SQL needs beyond DataFusion and `datafusion-pg-catalog`:
 //!   statement rewrites, functions, parameter types, and catalog relations reshaped to PostgreSQL 15 (`catalog`).
+//! - [`audit`]: one JSON line per statement (who, from where, what it read, which row filters applied, rows, time,
+//!   cache, SQLSTATE) and per failed login, written by the statement core.
 //! - [`error`]: every module's error meets here and is mapped once to a SQLSTATE.
 //! - [`config`], [`demo`], [`server`]: configuration, the embedded TPC-H demo, and the running gateway
 //!   ([`server::Application::build`] → [`server::Application::run_until_stopped`]).
@@ -33,10 +38,12 @@
 // error that says what to do. Tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used))]
 
+pub mod audit;
 pub mod cache;
 pub mod config;
 pub mod cursor;
 pub mod demo;
+pub mod deployment;
 pub mod engine;
 pub mod error;
 pub mod nl;

@@ -115,6 +115,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             // The demo's password is public; a configured user's is not printed.
             let credentials = match config.demo_scale {
+                // Also emea:emea (EUROPE only) and marketing:marketing (no finance members): README's tour.
                 Some(_) => "analyst:analyst".to_string(),
                 None => config.users.names().next().unwrap_or("USER").to_string(),
             };
@@ -149,6 +150,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             match semgate::semantic::load(&config.model, &data_dir, semgate::semantic::WhenUnreachable::Fail).await {
                 Ok(model) => {
+                    let known: std::collections::BTreeSet<&String> = config
+                        .users
+                        .names()
+                        .filter_map(|name| config.users.get(name))
+                        .flat_map(|user| user.identity.attributes.keys())
+                        .collect();
+                    for view in model.views.values() {
+                        for (attribute, warning) in view.policies.iter().flat_map(|p| &p.attributes) {
+                            if !known.contains(attribute) {
+                                println!("{warning}");
+                            }
+                        }
+                    }
                     println!(
                         "ok: {} views ({})",
                         model.views.len(),

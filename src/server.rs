@@ -12,16 +12,15 @@ use tokio_util::sync::CancellationToken;
 
 use arc_swap::ArcSwap;
 
-use crate::cache::{CacheStatsFunction, ResultCache};
+use crate::audit::AuditLog;
+use crate::cache::ResultCache;
 use crate::config::{Config, ConfigError};
 use crate::demo::{self, DemoError};
-use crate::engine::{Engine, TableFunction};
-use crate::nl::Asker;
+use crate::deployment::{CurrentDeployment, Deployment, Lasting};
 use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
 use crate::semantic::provider::LateViews;
 use crate::semantic::{self, Diagnostics, WhenUnreachable};
-use crate::session::{Backend, CurrentBackend};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -31,20 +30,24 @@ pub enum StartError {
     Demo(#[from] DemoError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
-    #[error("cannot set up the engine: {0}")]
-    Engine(#[from] datafusion::error::DataFusionError),
-    #[error("cannot set up ASK: {0}")]
-    Ask(#[from] crate::nl::NlError),
+    #[error("cannot serve the model: {0}")]
+    Serve(#[from] crate::error::Error),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("cannot open the audit file {path}: {source}", path = .path.display())]
+    Audit {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
-/// The model's engine and ASK resolver, loaded from `config` (the demo's data generated first if needed).
+/// The model loaded from `config` (the demo's data generated first if needed), served to its users.
 async fn serve_model(
     config: &Config,
     when_unreachable: WhenUnreachable,
     late: LateViews,
-) -> Result<Backend, StartError> {
+    lasting: Lasting,
+) -> Result<Deployment, StartError> {
     let started = Instant::now();
     let data_dir = match config.demo_scale {
         Some(scale) => demo::ensure_tpch(&config.data_dir, scale).await?,
@@ -62,40 +65,30 @@ async fn serve_model(
         tracing::warn!(view, error = %why, "the view waits for its database; retrying in the background");
     }
     let cache = Arc::new(ResultCache::new(config.cache.clone(), model.version));
-    // A table function, not a relation: BI tools list relations, and this one is not theirs to chart.
-    let cache_stats: TableFunction = ("semgate_cache_stats", Arc::new(CacheStatsFunction(cache.clone())));
-    let engine = Arc::new(Engine::new(
-        &model,
-        &config.database,
-        config.users.names().map(String::from).collect(),
-        vec![cache_stats],
-        late,
-    )?);
-    let asker = Arc::new(Asker::new(
-        model.clone(),
-        engine.session_context("semgate"),
-        config.llm.clone(),
-    )?);
-    Ok(Backend {
+    Ok(Deployment::new(
         model,
-        engine,
+        config.users.clone(),
         cache,
-        asker,
-    })
+        &config.database,
+        config.llm.clone(),
+        late,
+        lasting,
+    )?)
 }
 
 /// The longest wait between two attempts to reach a database that was down at start-up.
 const RETRY_MAX: Duration = Duration::from_secs(10);
 
-/// Reloads the model files named by the configuration file: checks them, then swaps in a new engine with an empty
-/// result cache (so no answer of the old model is served again) for every session that starts afterwards. A model
-/// with errors leaves the running one in place. Addresses, users and data_dir keep their values until a restart.
+/// Reloads the users and model files named by the configuration file: checks them, then swaps in a new deployment
+/// with an empty result cache (so no answer of the old model is served again); open sessions move to it at their
+/// next statement, a removed user's sessions end and they can no longer log in. A configuration or model with errors leaves the running one in
+/// place. Addresses and data_dir keep their values until a restart.
 #[derive(Clone)]
 pub struct Reloader {
     /// The configuration the gateway started with.
     config: Arc<Config>,
     /// What new sessions run on.
-    backend: CurrentBackend,
+    deployment: CurrentDeployment,
     /// One reload at a time, so two signals cannot swap in an older model last.
     reloading: Arc<tokio::sync::Mutex<()>>,
     /// Views whose database came back, for the sessions that started while it was down.
@@ -108,11 +101,16 @@ impl Reloader {
         let _one_at_a_time = self.reloading.lock().await;
         let mut config = (*self.config).clone();
         if let Some(path) = &self.config.path {
-            config.model = Config::from_file(path)?.model;
+            let file = Config::from_file(path)?;
+            config.model = file.model;
+            config.users = file.users;
         }
-        let backend = serve_model(&config, WhenUnreachable::Fail, self.late.clone()).await?;
-        self.backend.store(Arc::new(backend));
-        tracing::info!("model reloaded: new sessions use it; answers cached under the old one are dropped");
+        let lasting = self.deployment.load().lasting.clone();
+        let deployment = serve_model(&config, WhenUnreachable::Fail, self.late.clone(), lasting).await?;
+        self.deployment.store(Arc::new(deployment));
+        tracing::info!(
+            "configuration and model reloaded: sessions use them from their next statement; answers cached under the old ones are dropped"
+        );
         Ok(())
     }
 
@@ -121,16 +119,17 @@ impl Reloader {
     /// views that came back. Ends when every view is served, or at `stopping`.
     async fn serve_views_when_back(self, stopping: CancellationToken) {
         let mut wait = Duration::from_secs(1);
-        while !self.backend.load().model.unavailable.is_empty() {
+        while !self.deployment.load().model.unavailable.is_empty() {
             tokio::select! {
                 _ = stopping.cancelled() => return,
                 _ = tokio::time::sleep(wait) => {}
             }
             wait = (wait * 2).min(RETRY_MAX);
             let _one_at_a_time = self.reloading.lock().await;
-            let waiting = self.backend.load().model.unavailable.len();
-            let backend = match serve_model(&self.config, WhenUnreachable::Defer, self.late.clone()).await {
-                Ok(backend) if backend.model.unavailable.len() < waiting => backend,
+            let waiting = self.deployment.load().model.unavailable.len();
+            let lasting = self.deployment.load().lasting.clone();
+            let deployment = match serve_model(&self.config, WhenUnreachable::Defer, self.late.clone(), lasting).await {
+                Ok(deployment) if deployment.model.unavailable.len() < waiting => deployment,
                 Ok(_) => continue,
                 Err(e) => {
                     tracing::warn!(error = %e, "the model no longer loads; the views that wait keep waiting");
@@ -140,7 +139,7 @@ impl Reloader {
             self.late.rcu(|late| {
                 let mut late = (**late).clone();
                 late.extend(
-                    backend
+                    deployment
                         .model
                         .views
                         .iter()
@@ -149,10 +148,10 @@ impl Reloader {
                 late
             });
             tracing::info!(
-                waiting = backend.model.unavailable.len(),
+                waiting = deployment.model.unavailable.len(),
                 "a database is back: its views are served"
             );
-            self.backend.store(Arc::new(backend));
+            self.deployment.store(Arc::new(deployment));
         }
     }
 }
@@ -182,26 +181,29 @@ impl Application {
     /// Load the model (generating the demo's data first if needed), build the engine and bind the listeners.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let late = LateViews::default();
-        let backend = serve_model(&config, WhenUnreachable::Defer, late.clone()).await?;
-        let backend: CurrentBackend = Arc::new(ArcSwap::from_pointee(backend));
+        let audit = AuditLog::open(config.audit.clone()).map_err(|source| StartError::Audit {
+            path: config.audit.path.clone().unwrap_or_default(),
+            source,
+        })?;
+        let deployment = serve_model(&config, WhenUnreachable::Defer, late.clone(), Lasting::new(audit)).await?;
+        let deployment: CurrentDeployment = Arc::new(ArcSwap::from_pointee(deployment));
         let bind = |addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
                 .map_err(|source| StartError::Bind { addr, source })
         };
-        let users = Arc::new(config.users.clone());
         Ok(Self {
             pg_listener: bind(config.pg_addr).await?,
             flight_listener: bind(config.flight_addr).await?,
-            flight: FlightFrontend::new(backend.clone(), users.clone()),
-            frontend: Arc::new(PgFrontend::new(backend.clone(), users)),
+            flight: FlightFrontend::new(deployment.clone()),
+            frontend: Arc::new(PgFrontend::new(deployment.clone())),
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
             authentication_timeout: config.authentication_timeout,
             database: config.database.clone(),
             reloader: Reloader {
                 config: Arc::new(config),
-                backend,
+                deployment,
                 reloading: Arc::new(tokio::sync::Mutex::new(())),
                 late,
             },

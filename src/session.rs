@@ -1,19 +1,21 @@
 //! A client session: who is connected, their DataFusion context and their settings (SET / SHOW / RESET).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::Statement;
 use tokio_util::sync::CancellationToken;
 
-use crate::cache::{CACHE_SETTING, ResultCache};
+use crate::audit::{AskRecord, AuditLog, Client, Reads};
+use crate::cache::{CACHE_SETTING, CacheUse, ResultCache};
+use crate::config::{User, duration_setting};
 use crate::cursor::Cursors;
+use crate::deployment::SessionSlot;
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
 use crate::nl::query::literal;
@@ -21,6 +23,7 @@ use crate::nl::{Asker, SemanticQuery};
 use crate::pg_compat::functions::Settings;
 use crate::router::{self, Ask, RouteError, Routed};
 use crate::semantic::SemanticModel;
+use crate::semantic::access::PolicyContext;
 
 /// Parameters a session starts with, as PostgreSQL 15 reports them (name, value, reported to the client on change).
 const DEFAULTS: [(&str, &str, bool); 22] = [
@@ -59,38 +62,67 @@ const FIXED: [&str; 7] = [
     "in_hot_standby",
 ];
 
-/// One version of the model, served: its engine, its result cache and its ASK resolver. Replaced whole when the
-/// model is reloaded; a session keeps the one it started with, new sessions get the new one.
+/// One version of the model as one policy context may read it, served: its engine, the result cache and its ASK
+/// resolver. Replaced whole when the model is reloaded; a session keeps the one it started with, new sessions get the
+/// new one.
 pub struct Backend {
-    /// The model this backend serves (its views, and those that wait for a database).
+    /// The model this backend serves (its views, and those that wait for a database), restricted to its context.
     pub model: Arc<SemanticModel>,
     pub engine: Arc<Engine>,
-    /// Answers computed under this model version only.
+    /// Answers computed under this model version only; shared by the policy contexts of one model version.
     pub cache: Arc<ResultCache>,
     pub asker: Arc<Asker>,
+    /// What its sessions may read; what cached answers are keyed by, so equal contexts share them.
+    pub context: PolicyContext,
+    /// The deployment (configuration and model version) it belongs to: a session whose backend's generation is not
+    /// the current one moves to the current one at its next statement.
+    pub generation: u64,
 }
 
-/// The backend new sessions start on; swapped by a reload.
-pub type CurrentBackend = Arc<ArcSwap<Backend>>;
+/// Where a session finds the backend its user runs on now: a reload may have changed their policies, or removed them.
+pub trait Backends: Send + Sync {
+    /// `None` while `held` is still current; the backend to move to otherwise; an error when the user is gone.
+    fn now(&self, user: &str, held: &Backend) -> Result<Option<Arc<Backend>>, Error>;
+}
+
+/// The backend a session runs on, with its DataFusion context.
+struct Bound {
+    backend: Arc<Backend>,
+    ctx: SessionContext,
+}
 
 pub struct Session {
-    /// The authenticated user; what `current_user` returns and, later, what policies key on.
+    /// The authenticated user; what `current_user` returns (what they may read is their backend's policy context).
     pub user: String,
-    /// This session's DataFusion context (shared catalog, per-user functions).
-    pub ctx: SessionContext,
+    /// The backend and DataFusion context (its catalog, per-user functions) statements run on now; moved to the
+    /// current deployment's at the start of a statement ([`Session::refresh`]).
+    bound: ArcSwap<Bound>,
+    /// Where the current backend is found.
+    backends: Arc<dyn Backends>,
     /// Current parameter values by lower-case name; a Mutex because protocol handlers share the session by `Arc`,
     /// shared with the context's `current_setting`/`set_config`.
     settings: Settings,
     /// Cancels the running statement (a client's CancelRequest); replaced by a fresh token for each statement.
     running: Mutex<CancellationToken>,
-    /// Translates ASK questions; shared by every session.
-    asker: Arc<Asker>,
-    /// Answers of semantic queries, shared by every session.
-    cache: Arc<ResultCache>,
+    /// What RESET gives back: PostgreSQL's defaults, then the user's own (`statement_timeout`).
+    defaults: BTreeMap<String, String>,
+    /// Names this session in the audit trail.
+    pub id: String,
+    /// The user's groups, for the audit trail.
+    pub groups: Vec<String>,
+    /// Where the session came from, for the audit trail.
+    pub client: Client,
+    /// Where each statement's audit line goes.
+    pub audit: Arc<AuditLog>,
+    /// The views each statement text read when it was planned, for the audit line of a later answer from the
+    /// cache by text (which is not planned again).
+    reads: Mutex<HashMap<String, Reads>>,
     /// The last question asked, which a follow-up (`ASK now by month`) refines; `ASK RESET` clears it.
     last_question: Mutex<Option<SemanticQuery>>,
     /// Results being read a FETCH at a time (psqlODBC's DECLARE/FETCH).
     pub cursors: Cursors,
+    /// Counts this session among its user's open ones while it lives (`max_connections`).
+    _slot: SessionSlot,
 }
 
 /// What an ASK statement became.
@@ -100,6 +132,8 @@ pub enum Answer {
     Query {
         statement: Box<Statement>,
         notice: Option<String>,
+        /// The question and the SQL it became, for the audit trail.
+        asked: AskRecord,
     },
     /// `ASK RESET` done.
     Reset,
@@ -109,26 +143,72 @@ pub enum Answer {
 pub type Reported = Option<(String, String)>;
 
 impl Session {
-    pub fn new(backend: &Backend, user: &str) -> Self {
-        let (engine, asker) = (&backend.engine, backend.asker.clone());
-        let mut settings: BTreeMap<String, String> = DEFAULTS
+    /// A session of `user` on `backend`, opened by `client`; `backends` says where to move after a reload.
+    pub fn new(
+        backend: Arc<Backend>,
+        user: &User,
+        client: Client,
+        audit: Arc<AuditLog>,
+        backends: Arc<dyn Backends>,
+        slot: SessionSlot,
+    ) -> Self {
+        let name = user.identity.name.as_str();
+        let mut defaults: BTreeMap<String, String> = DEFAULTS
             .iter()
             .map(|(k, v, _)| (k.to_string(), v.to_string()))
             .collect();
-        settings.insert("session_authorization".into(), user.to_string());
-        let settings: Settings = Arc::new(Mutex::new(settings));
-        let ctx = engine.session_context(user);
-        crate::pg_compat::functions::register_session(&ctx, settings.clone());
+        defaults.insert("session_authorization".into(), name.to_string());
+        if let Some(timeout) = &user.statement_timeout {
+            defaults.insert("statement_timeout".into(), timeout.clone());
+        }
+        let settings: Settings = Arc::new(Mutex::new(defaults.clone()));
+        let ctx = Self::context_on(&backend, name, &settings);
         Self {
-            user: user.to_string(),
-            ctx,
+            user: name.to_string(),
+            bound: ArcSwap::from_pointee(Bound { backend, ctx }),
+            backends,
             settings,
             running: Mutex::new(CancellationToken::new()),
-            asker,
-            cache: backend.cache.clone(),
+            defaults,
+            id: format!("{:016x}", rand::random::<u64>()),
+            groups: user.identity.groups.iter().cloned().collect(),
+            client,
+            audit,
+            reads: Mutex::new(HashMap::new()),
             last_question: Mutex::new(None),
             cursors: Cursors::default(),
+            _slot: slot,
         }
+    }
+
+    fn context_on(backend: &Backend, user: &str, settings: &Settings) -> SessionContext {
+        let ctx = backend.engine.session_context(user);
+        crate::pg_compat::functions::register_session(&ctx, settings.clone());
+        ctx
+    }
+
+    /// The deployment generation statements plan in now.
+    pub(crate) fn generation(&self) -> u64 {
+        self.bound.load().backend.generation
+    }
+
+    /// The DataFusion context statements plan and run in now.
+    pub fn ctx(&self) -> SessionContext {
+        self.bound.load().ctx.clone()
+    }
+
+    /// Move to the current deployment's backend if a reload replaced ours (a narrowed policy applies from the next
+    /// statement on); fails when the user was removed. Returns the generation statements now plan in.
+    pub fn refresh(&self) -> Result<u64, Error> {
+        let bound = self.bound.load_full();
+        let Some(backend) = self.backends.now(&self.user, &bound.backend)? else {
+            return Ok(bound.backend.generation);
+        };
+        let generation = backend.generation;
+        let ctx = Self::context_on(&backend, &self.user, &self.settings);
+        self.bound.store(Arc::new(Bound { backend, ctx }));
+        self.reads.lock().expect("reads lock").clear();
+        Ok(generation)
     }
 
     /// Translate an ASK statement into the semantic SQL that answers it.
@@ -141,7 +221,8 @@ impl Session {
             Ask::Question { text, explain } => (text, *explain),
         };
         let previous = self.last_question.lock().expect("question lock").clone();
-        let translation = self.asker.translate(text, previous.as_ref(), &self.user).await?;
+        let asker = self.bound.load().backend.asker.clone();
+        let translation = asker.translate(text, previous.as_ref(), &self.user).await?;
         tracing::info!(
             user = %self.user,
             question = %text,
@@ -192,7 +273,15 @@ impl Session {
             }
             notice
         });
-        Ok(Answer::Query { statement, notice })
+        let asked = AskRecord {
+            question: text.clone(),
+            sql: translation.sql.clone(),
+        };
+        Ok(Answer::Query {
+            statement,
+            notice,
+            asked,
+        })
     }
 
     pub fn show(&self, name: &str) -> Result<Vec<(String, String)>, Error> {
@@ -241,15 +330,11 @@ impl Session {
 
     pub fn reset(&self, name: &str) -> Result<Reported, Error> {
         let name = canonical(name);
-        let default = DEFAULTS
-            .iter()
-            .find(|(k, _, _)| *k == name)
-            .map(|(_, v, _)| v.to_string());
         let mut settings = self.settings.lock().expect("settings lock");
-        match default {
+        match self.defaults.get(&name) {
             Some(value) => {
                 settings.insert(name.clone(), value.clone());
-                Ok(is_reported(&name).then(|| (wire_name(&name), value)))
+                Ok(is_reported(&name).then(|| (wire_name(&name), value.clone())))
             }
             None => {
                 settings.remove(&name);
@@ -272,16 +357,18 @@ impl Session {
         &self,
         plan: LogicalPlan,
         text: Option<&str>,
-    ) -> Result<SendableRecordBatchStream, Error> {
+    ) -> Result<(SendableRecordBatchStream, CacheUse), Error> {
         let (cancel, timeout) = (self.begin_statement(), self.statement_timeout());
-        let rows = if self.cache_on() {
-            self.cache
-                .execute(&self.ctx, plan, &self.user, text, cancel, timeout)
+        let bound = self.bound.load_full();
+        let (backend, ctx) = (&bound.backend, &bound.ctx);
+        Ok(if self.cache_on() {
+            backend
+                .cache
+                .execute(ctx, plan, backend.context.as_str(), text, cancel, timeout)
                 .await?
         } else {
-            Engine::execute(&self.ctx, plan, cancel, timeout).await?
-        };
-        Ok(rows)
+            (Engine::execute(ctx, plan, cancel, timeout).await?, CacheUse::None)
+        })
     }
 
     /// The cached answer of a statement this user ran before, without planning it again.
@@ -289,7 +376,22 @@ impl Session {
         if !self.cache_on() {
             return None;
         }
-        self.cache.cached(text, &self.user).await
+        let backend = self.bound.load().backend.clone();
+        backend.cache.cached(text, backend.context.as_str()).await
+    }
+
+    /// Remember what `text` read, for [`Session::remembered_reads`]; a bounded memory, emptied when full.
+    pub(crate) fn remember_reads(&self, text: &str, reads: &Reads) {
+        const REMEMBERED: usize = 1024;
+        let mut remembered = self.reads.lock().expect("reads lock");
+        if remembered.len() >= REMEMBERED {
+            remembered.clear();
+        }
+        remembered.insert(text.to_string(), reads.clone());
+    }
+
+    pub(crate) fn remembered_reads(&self, text: &str) -> Option<Reads> {
+        self.reads.lock().expect("reads lock").get(text).cloned()
     }
 
     fn cache_on(&self) -> bool {
@@ -315,39 +417,8 @@ impl Session {
     }
 
     pub fn reset_all(&self) {
-        let mut settings = self.settings.lock().expect("settings lock");
-        let user = self.user.clone();
-        *settings = DEFAULTS
-            .iter()
-            .map(|(k, v, _)| (k.to_string(), v.to_string()))
-            .collect();
-        settings.insert("session_authorization".into(), user);
+        *self.settings.lock().expect("settings lock") = self.defaults.clone();
     }
-}
-
-/// A duration setting as PostgreSQL reads it (`statement_timeout`): milliseconds, or a number with a unit (us, ms,
-/// s, min, h, d); 0 is off (`None`). The error is a hint for the client.
-fn duration_setting(value: &str) -> Result<Option<Duration>, &'static str> {
-    const HINT: &str = "Valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\"; a number alone is milliseconds";
-    let value = value.trim().to_lowercase();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let number: f64 = number.parse().map_err(|_| HINT)?;
-    let millis = match unit.trim() {
-        "" | "ms" => number,
-        "us" => number / 1e3,
-        "s" => number * 1e3,
-        "min" => number * 60e3,
-        "h" => number * 3600e3,
-        "d" => number * 86_400e3,
-        _ => return Err(HINT),
-    };
-    if !millis.is_finite() || millis > i32::MAX as f64 {
-        return Err("the largest timeout is 2147483647 ms (about 24 days); 0 turns it off");
-    }
-    Ok((millis > 0.0).then(|| Duration::from_secs_f64(millis / 1e3)))
 }
 
 /// The parameters a client is told about at startup, with PostgreSQL's spelling of their names.

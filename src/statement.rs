@@ -9,6 +9,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 
 use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -22,6 +23,8 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::sql::sqlparser::ast::Statement;
 use futures::{FutureExt, StreamExt};
 
+use crate::audit::{self, AskRecord, AuditLog, Reads, StatementRecord};
+use crate::cache::CacheUse;
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::pg_compat;
@@ -31,7 +34,20 @@ use crate::session::{Answer, Session, wire_name};
 /// A statement ready to run: planned once (at Parse, GetFlightInfo or CreatePreparedStatement), run with its
 /// parameters as often as the client executes it.
 #[derive(Debug)]
-pub enum Planned {
+pub struct Planned {
+    pub step: Step,
+    /// The statement as the client sent it: what the audit trail records.
+    pub text: String,
+    /// An ASK's question and the SQL it became.
+    pub asked: Option<AskRecord>,
+    /// The deployment generation it was planned in: after a reload its plan is made again from `text`, so that
+    /// policies narrowed since apply.
+    generation: u64,
+}
+
+/// What running a planned statement does.
+#[derive(Debug)]
+pub enum Step {
     Query(PlannedQuery),
     /// `COPY … TO STDOUT`: the query's rows, in a COPY format.
     Copy {
@@ -153,69 +169,148 @@ impl Done {
 }
 
 impl Planned {
+    /// `FETCH ALL FROM name`, for a cursor of these columns (PostgreSQL also opens a cursor as a portal of its name,
+    /// which fetches the rest).
+    pub fn fetch_all(name: &str, schema: SchemaRef) -> Self {
+        Self {
+            step: Step::Cursor(CursorStep::Fetch {
+                name: name.to_string(),
+                count: None,
+                schema,
+            }),
+            text: format!("FETCH ALL FROM {name}"),
+            asked: None,
+            generation: 0,
+        }
+    }
+
     /// The columns a run returns (what Describe reports); `None` for statements that return no rows.
     pub fn result_schema(&self) -> Option<SchemaRef> {
-        match self {
-            Planned::Query(query) => Some(Engine::result_schema(&query.plan)),
-            Planned::Command(SessionCommand::Show(name)) => Some(show_schema(name)),
-            Planned::Cursor(CursorStep::Fetch { schema, .. }) => Some(schema.clone()),
-            Planned::Copy { .. } | Planned::Command(_) | Planned::Cursor(_) => None,
+        match &self.step {
+            Step::Query(query) => Some(Engine::result_schema(&query.plan)),
+            Step::Command(SessionCommand::Show(name)) => Some(show_schema(name)),
+            Step::Cursor(CursorStep::Fetch { schema, .. }) => Some(schema.clone()),
+            Step::Copy { .. } | Step::Command(_) | Step::Cursor(_) => None,
         }
     }
 
     /// The types of the statement's parameters (none but a query's).
     pub fn parameter_types(&self) -> &[DataType] {
-        match self {
-            Planned::Query(query) => &query.parameter_types,
+        match &self.step {
+            Step::Query(query) => &query.parameter_types,
             _ => &[],
         }
+    }
+
+    /// What the audit trail calls this statement.
+    fn kind(&self) -> &'static str {
+        match &self.step {
+            _ if self.asked.is_some() => "ask",
+            Step::Query(query) if audit::reads_only_catalogs(&query.plan) => "catalog",
+            Step::Query(_) => "query",
+            Step::Copy { .. } => "copy",
+            Step::Command(_) => "command",
+            Step::Cursor(_) => "cursor",
+        }
+    }
+
+    /// The plan that reads data, if the statement has one.
+    fn plan(&self) -> Option<&LogicalPlan> {
+        match &self.step {
+            Step::Query(PlannedQuery { plan, .. })
+            | Step::Copy { plan, .. }
+            | Step::Cursor(CursorStep::Declare { plan, .. }) => Some(plan),
+            _ => None,
+        }
+    }
+}
+
+/// What the audit trail calls a routed statement (for one that fails before it is planned).
+fn routed_kind(routed: &Routed) -> &'static str {
+    match routed {
+        Routed::Query(_) => "query",
+        Routed::CopyOut { .. } => "copy",
+        Routed::Command(_) => "command",
+        Routed::Cursor(_) => "cursor",
+        Routed::Ask(_) => "ask",
     }
 }
 
 impl Session {
     /// Route and plan one statement (`None` for an empty one). `style` says how the wire's clients write
-    /// parameters.
+    /// parameters. A statement that fails here leaves its audit line.
     pub async fn prepare(&self, sql: &str, style: ParameterStyle) -> Result<Option<Planned>, Error> {
-        let mut statements = router::split_statements(sql);
-        let one = match statements.len() {
-            0 => return Ok(None),
-            1 => statements.remove(0),
-            _ => {
-                return Err(RouteError::Syntax(
-                    "cannot insert multiple commands into a prepared statement: send one statement at a time".into(),
-                )
-                .into());
-            }
-        };
-        let numbered = router::number_parameters(one, style)?;
-        let routed = router::route_one(&numbered)?;
-        guarded(self.plan_routed(routed, &numbered)).await.map(Some)
+        let started = Instant::now();
+        let mut kind = "query";
+        let prepared = async {
+            self.refresh()?;
+            let mut statements = router::split_statements(sql);
+            let one = match statements.len() {
+                0 => return Ok(None),
+                1 => statements.remove(0),
+                _ => {
+                    return Err(RouteError::Syntax(
+                        "cannot insert multiple commands into a prepared statement: send one statement at a time"
+                            .into(),
+                    )
+                    .into());
+                }
+            };
+            let numbered = router::number_parameters(one, style)?;
+            let routed = router::route_one(&numbered)?;
+            kind = routed_kind(&routed);
+            guarded(self.plan_routed(routed, &numbered)).await.map(Some)
+        }
+        .await;
+        if let Err(error) = &prepared
+            && self.audit.enabled()
+        {
+            let mut record = self.audit_record(sql, kind, None, None, &[]);
+            record.failed(error);
+            record.duration_ms = audit::millis(started.elapsed());
+            self.audit.statement(&record);
+        }
+        prepared
     }
 
     async fn plan_routed(&self, routed: Routed, sql: &str) -> Result<Planned, Error> {
-        Ok(match routed {
-            Routed::Command(command) => Planned::Command(command),
-            Routed::CopyOut { query, format } => Planned::Copy {
+        let mut asked = None;
+        let step = match routed {
+            Routed::Command(command) => Step::Command(command),
+            Routed::CopyOut { query, format } => Step::Copy {
                 plan: self.plan(*query).await?,
                 format,
             },
-            Routed::Query(statement) => Planned::Query(self.plan_query(statement, None, Some(sql)).await?),
-            Routed::Cursor(CursorCommand::Declare { name, query, hold }) => Planned::Cursor(CursorStep::Declare {
+            Routed::Query(statement) => Step::Query(self.plan_query(statement, None, Some(sql)).await?),
+            Routed::Cursor(CursorCommand::Declare { name, query, hold }) => Step::Cursor(CursorStep::Declare {
                 name,
                 plan: self.plan(*query).await?,
                 hold,
             }),
-            Routed::Cursor(CursorCommand::Fetch { name, count }) => Planned::Cursor(CursorStep::Fetch {
+            Routed::Cursor(CursorCommand::Fetch { name, count }) => Step::Cursor(CursorStep::Fetch {
                 schema: self.cursors.schema(&name).await?,
                 name,
                 count,
             }),
-            Routed::Cursor(CursorCommand::Close(name)) => Planned::Cursor(CursorStep::Close(name)),
+            Routed::Cursor(CursorCommand::Close(name)) => Step::Cursor(CursorStep::Close(name)),
             // Translated when prepared, so Describe reports the answer's columns (JDBC and DBeaver prepare first).
             Routed::Ask(ask) => match self.ask(&ask).await? {
-                Answer::Query { statement, notice } => Planned::Query(self.plan_query(statement, notice, None).await?),
-                Answer::Reset => Planned::Command(SessionCommand::NothingToDo("RESET")),
+                Answer::Query {
+                    statement,
+                    notice,
+                    asked: question,
+                } => {
+                    asked = Some(question);
+                    Step::Query(self.plan_query(statement, notice, None).await?)
+                }
+                Answer::Reset => Step::Command(SessionCommand::NothingToDo("RESET")),
             },
+        };
+        Ok(Planned {
+            step,
+            text: sql.to_string(),
+            asked,
+            generation: self.generation(),
         })
     }
 
@@ -243,51 +338,169 @@ impl Session {
 
     /// A statement's plan, its result columns typed as PostgreSQL would describe them.
     async fn plan(&self, statement: Statement) -> Result<LogicalPlan, Error> {
-        let plan = Engine::plan(&self.ctx, statement).await?;
+        let plan = Engine::plan(&self.ctx(), statement).await?;
         Ok(pg_compat::types::with_oid_types(plan)?)
     }
 
-    /// Run a planned statement with its parameters' values (cast to the types the plan expects).
+    /// Run a planned statement with its parameters' values (cast to the types the plan expects); it leaves its
+    /// audit line when it fails, when a command is done, or when its rows have been read (or dropped).
     pub async fn run(&self, planned: &Planned, parameters: Vec<ScalarValue>) -> Result<Outcome, Error> {
-        guarded(self.run_planned(planned, parameters)).await
+        let started = Instant::now();
+        let record = self.audit.enabled().then(|| {
+            let reads = planned.plan().map(audit::views_read);
+            self.audit_record(&planned.text, planned.kind(), reads, planned.asked.clone(), &parameters)
+        });
+        let ran = match self.replanned(planned).await {
+            Ok(Some(fresh)) => guarded(self.run_planned(&fresh, parameters)).await,
+            Ok(None) => guarded(self.run_planned(planned, parameters)).await,
+            Err(error) => Err(error),
+        };
+        match record {
+            Some(record) => self.audited(record, started, ran),
+            None => ran.map(|(outcome, _)| outcome),
+        }
     }
 
-    async fn run_planned(&self, planned: &Planned, parameters: Vec<ScalarValue>) -> Result<Outcome, Error> {
-        Ok(match planned {
-            Planned::Query(query) => {
+    /// `planned` made again when a reload changed what this session may read since it was planned (`None`: still
+    /// valid). Its columns and parameters must stay what the client was told, as PostgreSQL requires of a cached plan.
+    async fn replanned(&self, planned: &Planned) -> Result<Option<Planned>, Error> {
+        let generation = self.refresh()?;
+        if planned.generation == generation || planned.plan().is_none() {
+            return Ok(None);
+        }
+        let routed = router::route_one(&planned.text)?;
+        let fresh = guarded(self.plan_routed(routed, &planned.text)).await?;
+        if fresh.result_schema() != planned.result_schema() || fresh.parameter_types() != planned.parameter_types() {
+            return Err(Error::PlanChanged);
+        }
+        Ok(Some(fresh))
+    }
+
+    async fn run_planned(&self, planned: &Planned, parameters: Vec<ScalarValue>) -> Result<(Outcome, CacheUse), Error> {
+        Ok(match &planned.step {
+            Step::Query(query) => {
                 let plan = match parameters.is_empty() {
                     true => query.plan.clone(),
                     false => Engine::bind(query.plan.clone(), parameters)?,
                 };
-                Outcome::Rows {
-                    rows: guarded_rows(self.execute_plan(plan, query.text.as_deref()).await?),
+                let (rows, cache) = self.execute_plan(plan, query.text.as_deref()).await?;
+                let rows = Outcome::Rows {
+                    rows: guarded_rows(rows),
                     tag: RowsTag::Select,
                     notice: query.notice.clone(),
-                }
+                };
+                (rows, cache)
             }
-            Planned::Copy { plan, format } => Outcome::Copy {
-                rows: guarded_rows(self.execute_plan(plan.clone(), None).await?),
-                format: format.clone(),
-            },
-            Planned::Command(command) => self.apply(command).await?,
-            Planned::Cursor(step) => self.step_cursor(step).await?,
+            Step::Copy { plan, format } => {
+                let (rows, cache) = self.execute_plan(plan.clone(), None).await?;
+                let copy = Outcome::Copy {
+                    rows: guarded_rows(rows),
+                    format: format.clone(),
+                };
+                (copy, cache)
+            }
+            Step::Command(command) => (self.apply(command).await?, CacheUse::None),
+            Step::Cursor(step) => (self.step_cursor(step).await?, CacheUse::None),
         })
     }
 
-    /// Run one statement of a client's string with no parameters: a statement this user ran before is answered
-    /// from the result cache before any parsing or planning (a dashboard's repeated query).
+    /// Run one statement of a client's string with no parameters: a statement this session's policy context ran
+    /// before is answered from the result cache before any parsing or planning (a dashboard's repeated query).
     pub async fn execute(&self, sql: &str, style: ParameterStyle) -> Result<Option<Outcome>, Error> {
+        let started = Instant::now();
+        self.refresh()?;
         if let Some(rows) = self.cached(sql).await {
-            return Ok(Some(Outcome::Rows {
+            let outcome = Outcome::Rows {
                 rows,
                 tag: RowsTag::Select,
                 notice: None,
-            }));
+            };
+            if !self.audit.enabled() {
+                return Ok(Some(outcome));
+            }
+            let record = self.audit_record(sql, "query", self.remembered_reads(sql), None, &[]);
+            return self.audited(record, started, Ok((outcome, CacheUse::Hit))).map(Some);
         }
         match self.prepare(sql, style).await? {
             Some(planned) => self.run(&planned, vec![]).await.map(Some),
             None => Ok(None),
         }
+    }
+
+    /// A statement's audit line before it runs.
+    fn audit_record(
+        &self,
+        text: &str,
+        kind: &'static str,
+        reads: Option<Reads>,
+        asked: Option<AskRecord>,
+        parameters: &[ScalarValue],
+    ) -> StatementRecord {
+        let redact = self.audit.redact_literals();
+        if let Some(reads) = &reads {
+            self.remember_reads(text, reads);
+        }
+        let Reads { views, row_filters } = reads.unwrap_or_default();
+        StatementRecord {
+            time: audit::now(),
+            session: self.id.clone(),
+            user: self.user.clone(),
+            groups: self.groups.clone(),
+            client_addr: self.client.address.map(|a| a.to_string()),
+            protocol: self.client.protocol,
+            tls: self.client.tls,
+            statement: if redact { audit::redact(text) } else { text.to_string() },
+            parameters: parameters
+                .iter()
+                .map(|p| if redact { "?".to_string() } else { p.to_string() })
+                .collect(),
+            kind,
+            views,
+            row_filters,
+            ask: asked,
+            rows: 0,
+            bytes: 0,
+            duration_ms: 0.0,
+            cache: CacheUse::None.as_str(),
+            sqlstate: "00000".into(),
+            error: None,
+        }
+    }
+
+    /// Write `record` once `ran` is over: now for a command or an error, when its rows are read for rows.
+    fn audited(
+        &self,
+        mut record: StatementRecord,
+        started: Instant,
+        ran: Result<(Outcome, CacheUse), Error>,
+    ) -> Result<Outcome, Error> {
+        let (outcome, cache) = match ran {
+            Ok(ran) => ran,
+            Err(error) => {
+                record.failed(&error);
+                record.duration_ms = audit::millis(started.elapsed());
+                self.audit.statement(&record);
+                return Err(error);
+            }
+        };
+        record.cache = cache.as_str();
+        let pending = PendingRecord {
+            record,
+            audit: self.audit.clone(),
+            started,
+        };
+        Ok(match outcome {
+            Outcome::Rows { rows, tag, notice } => Outcome::Rows {
+                rows: pending.counting(rows),
+                tag,
+                notice,
+            },
+            Outcome::Copy { rows, format } => Outcome::Copy {
+                rows: pending.counting(rows),
+                format,
+            },
+            done @ Outcome::Done(_) => done,
+        })
     }
 
     /// A session command: the session changes, the wire is told what to mirror.
@@ -341,7 +554,8 @@ impl Session {
     async fn step_cursor(&self, step: &CursorStep) -> Result<Outcome, Error> {
         Ok(match step {
             CursorStep::Declare { name, plan, hold } => {
-                let rows = guarded_rows(self.execute_plan(plan.clone(), None).await?);
+                let (rows, _) = self.execute_plan(plan.clone(), None).await?;
+                let rows = guarded_rows(rows);
                 let schema = rows.schema();
                 self.cursors.declare(name, rows, *hold).await?;
                 Outcome::Done(Done::with_effect(
@@ -370,6 +584,40 @@ impl Session {
                 Outcome::Done(Done::with_effect(tag, Effect::CursorClosed(name.clone())))
             }
         })
+    }
+}
+
+/// An audit line waiting for its statement's rows to be read: written when the stream is dropped (read to the end,
+/// failed, or abandoned by the client).
+struct PendingRecord {
+    record: StatementRecord,
+    audit: Arc<AuditLog>,
+    started: Instant,
+}
+
+impl PendingRecord {
+    fn counting(mut self, rows: SendableRecordBatchStream) -> SendableRecordBatchStream {
+        let schema = rows.schema();
+        let counted = rows.map(move |batch| {
+            match &batch {
+                Ok(batch) => {
+                    self.record.rows += batch.num_rows() as u64;
+                    self.record.bytes += batch.get_array_memory_size() as u64;
+                }
+                Err(error) => self
+                    .record
+                    .failed_with(crate::error::query_sqlstate(error), error.to_string()),
+            }
+            batch
+        });
+        Box::pin(RecordBatchStreamAdapter::new(schema, counted))
+    }
+}
+
+impl Drop for PendingRecord {
+    fn drop(&mut self) {
+        self.record.duration_ms = audit::millis(self.started.elapsed());
+        self.audit.statement(&self.record);
     }
 }
 

@@ -211,3 +211,81 @@ impl Drop for KillOnDrop {
         let _ = self.0.wait();
     }
 }
+
+/// A model's access policies are checked like the rest of it: each problem at its place, and a policy reading an
+/// attribute no configured user has is a warning (the check still passes).
+#[test]
+fn check_reports_policy_problems_and_warns_of_unknown_attributes() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
+    let model = std::fs::read_to_string(shop.join("model.yml")).unwrap();
+    let anchor = "      - name: average_order\n        sql: amount / NULLIF(order_count, 0)\n";
+    let with_policies = |policies: &str| model.replacen(anchor, &format!("{anchor}    access_policy:\n{policies}"), 1);
+    let config = format!(
+        "data_dir: {}\nsemantic: [model.yml]\nusers:\n  - {{name: owner, password: x, groups: [admin]}}\n",
+        shop.join("data").display()
+    );
+    std::fs::write(dir.path().join("semgate.yml"), config).unwrap();
+    let check = || {
+        semgate()
+            .arg("check")
+            .arg("--config")
+            .arg(dir.path().join("semgate.yml"))
+            .output()
+            .unwrap()
+    };
+
+    let broken = with_policies(
+        "      - group: admin\n        member_level: {includes: [amount, no_such_member]}\n      \
+         - group: sales\n        row_level:\n          filters:\n            \
+         - {member: amount, operator: equals, values: ['1']}\n            \
+         - {member: status, operator: like, values: [paid]}\n            \
+         - {member: created_at, operator: gt, values: [yesterday]}\n            \
+         - {member: status, operator: equals, values: ['{ user.region }']}\n",
+    );
+    assert_ne!(broken, model);
+    std::fs::write(dir.path().join("model.yml"), &broken).unwrap();
+    let output = check();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line_of = |needle: &str| broken.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    for (needle, message) in [
+        (
+            "group: admin",
+            "member_level names `no_such_member`, which is not a member of the view",
+        ),
+        ("{member: amount", "`amount` is not a dimension of the view"),
+        ("operator: like", "unknown operator `like`"),
+        ("values: [yesterday]", "`yesterday` is not a value of `created_at`"),
+        ("user.region", "templates name a user attribute"),
+    ] {
+        let place = format!("model.yml:{}:", line_of(needle));
+        assert!(
+            stdout.lines().any(|l| l.contains(&place) && l.contains(message)),
+            "expected `{place}…{message}` in:\n{stdout}"
+        );
+    }
+
+    let valid = with_policies(
+        "      - group: admin\n      - group: regional\n        row_level:\n          filters:\n            \
+         - {member: country, operator: equals, values: ['{ userAttributes.country }']}\n",
+    );
+    std::fs::write(dir.path().join("model.yml"), &valid).unwrap();
+    let output = check();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    let place = format!(
+        "model.yml:{}:",
+        valid
+            .lines()
+            .position(|l| l.contains("userAttributes.country"))
+            .unwrap()
+            + 1
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains(&place) && l.contains("warning") && l.contains("`country`")),
+        "{stdout}"
+    );
+}

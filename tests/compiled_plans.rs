@@ -17,7 +17,15 @@ async fn compiled(sql: &str) -> String {
     let model = semantic::load(&files, &tpch, semantic::WhenUnreachable::Fail)
         .await
         .unwrap();
-    let engine = Engine::new(&model, "semgate", vec!["analyst".into()], vec![], Default::default()).unwrap();
+    let engine = Engine::new(
+        &model,
+        "semgate",
+        vec!["analyst".into()],
+        vec![],
+        Default::default(),
+        Default::default(),
+    )
+    .unwrap();
     let ctx = engine.session_context("analyst");
     let batches = ctx
         .sql(&format!("EXPLAIN VERBOSE {sql}"))

@@ -227,7 +227,7 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     std::fs::write(
         dir.path().join("semgate.yml"),
         format!(
-            "semantic: [{}, {}, shipping.yml]\nusers:\n  - name: analyst\n    password: analyst\n",
+            "semantic: [{}, {}, shipping.yml]\nusers:\n  - name: analyst\n    password: analyst\n    groups: [admin]\n",
             repo().join("examples/federated/sources.yml").display(),
             repo().join("semantic/tpch.yml").display()
         ),

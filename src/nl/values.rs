@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, LogicalPlanBuilder};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionContext, ident};
 
 use crate::semantic::SemanticModel;
+use crate::semantic::compile::{Output, Request, compile};
 
 /// A dimension with more distinct values than this is not indexed (its values are not names people type).
 const MAX_VALUES: usize = 1000;
@@ -29,11 +30,24 @@ impl ValueIndex {
         let mut index = Self::default();
         for view in model.views.values() {
             for dimension in view.dimensions.iter().filter(|d| d.dimension.searchable) {
-                let member = (dimension.model.clone(), dimension.dimension.expr.to_string());
+                // A view that grants only some rows indexes only the values in them: compiled like a query of it.
+                let member = match &view.row_filter {
+                    None => (dimension.model.clone(), dimension.dimension.expr.to_string()),
+                    Some(_) => (view.name.clone(), dimension.name.clone()),
+                };
                 if !by_member.contains_key(&member) {
-                    let source = &view.models[&dimension.model];
-                    let plan = LogicalPlanBuilder::from(source.plan.clone())
-                        .aggregate(vec![dimension.dimension.expr.clone()], Vec::<Expr>::new())?
+                    let values_plan = match &view.row_filter {
+                        None => LogicalPlanBuilder::from(view.models[&dimension.model].plan.clone())
+                            .aggregate(vec![dimension.dimension.expr.clone()], Vec::<Expr>::new())?
+                            .build()?,
+                        Some(_) => compile(&Request {
+                            view,
+                            outputs: vec![Output::Group(ident(&dimension.name))],
+                            filters: vec![],
+                        })
+                        .map_err(|e| DataFusionError::External(Box::new(e)))?,
+                    };
+                    let plan = LogicalPlanBuilder::from(values_plan)
                         .limit(0, Some(MAX_VALUES + 1))?
                         .build()?;
                     let batches = ctx.execute_logical_plan(plan).await?.collect().await?;

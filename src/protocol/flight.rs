@@ -45,12 +45,13 @@ use tokio_util::sync::CancellationToken;
 use tonic::metadata::MetadataValue;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use crate::config::Users;
+use crate::audit::Client;
+use crate::deployment::CurrentDeployment;
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
 use crate::router::{self, ParameterStyle, RouteError};
-use crate::session::{CurrentBackend, Session};
-use crate::statement::{Outcome, Planned};
+use crate::session::Session;
+use crate::statement::{Outcome, Planned, Step};
 
 /// A bearer token unused this long must be renewed by a new Handshake.
 const TOKEN_IDLE: Duration = Duration::from_secs(60 * 60);
@@ -75,12 +76,10 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 
 /// The Flight SQL service; one instance serves every client.
 pub struct FlightSqlFrontend {
-    /// What new sessions run on (the engine and ASK of the current model).
-    backend: CurrentBackend,
+    /// Who may connect (checked at Handshake, HTTP Basic) and what their new sessions run on.
+    deployment: CurrentDeployment,
     /// The catalog name clients see; fixed for the gateway's life.
     database: String,
-    /// Who may connect; checked at Handshake (HTTP Basic).
-    users: Arc<Users>,
     /// Bearer token → the session it stands for, so SET and the user's context survive between calls.
     sessions: Cache<String, Arc<Session>>,
     /// Ticket id → the planned statement DoGet will run; plans are small, results are never kept.
@@ -115,12 +114,11 @@ struct PreparedQuery {
 }
 
 impl FlightSqlFrontend {
-    pub fn new(backend: CurrentBackend, users: Arc<Users>) -> Self {
-        let database = backend.load().engine.database().to_string();
+    pub fn new(deployment: CurrentDeployment) -> Self {
+        let database = deployment.load().database().to_string();
         Self {
-            backend,
+            deployment,
             database,
-            users,
             sessions: Cache::builder()
                 .max_capacity(MAX_SESSIONS)
                 .time_to_idle(TOKEN_IDLE)
@@ -148,21 +146,46 @@ impl FlightSqlFrontend {
                 no_credentials("the bearer token is unknown or expired: authenticate again (Handshake)")
             });
         }
-        let user = self.basic_user(header)?;
-        Ok(Arc::new(Session::new(&self.backend.load(), &user)))
+        let client = client_of(request);
+        let user = self.basic_user(header, &client)?;
+        self.open_session(&user, client)
     }
 
-    /// Check `Basic base64(user:password)` against the configured users.
-    fn basic_user(&self, header: &str) -> Result<String, Status> {
-        let invalid = || no_credentials("authorization must be HTTP Basic (user:password) or a bearer token");
-        let encoded = header.strip_prefix("Basic ").ok_or_else(invalid)?;
-        let decoded = BASIC_AUTH.decode(encoded.trim()).map_err(|_| invalid())?;
-        let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
-        let (user, password) = decoded.split_once(':').ok_or_else(invalid)?;
-        match self.users.password(user) {
-            Some(expected) if constant_time_eq(expected.as_bytes(), password.as_bytes()) => Ok(user.to_string()),
-            _ => Err(status(Error::PasswordFailed(user.to_string()))),
-        }
+    fn open_session(&self, user: &str, client: Client) -> Result<Arc<Session>, Status> {
+        Ok(Arc::new(
+            self.deployment
+                .load()
+                .session(user, client, &self.deployment)
+                .map_err(status)?,
+        ))
+    }
+
+    /// Check `Basic base64(user:password)` against the configured users; a failure is audited.
+    fn basic_user(&self, header: &str, client: &Client) -> Result<String, Status> {
+        let deployment = self.deployment.load();
+        let checked = || -> Result<String, Error> {
+            let invalid =
+                || Error::NoCredentials("authorization must be HTTP Basic (user:password) or a bearer token".into());
+            let encoded = header.strip_prefix("Basic ").ok_or_else(invalid)?;
+            let decoded = BASIC_AUTH.decode(encoded.trim()).map_err(|_| invalid())?;
+            let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
+            let (user, password) = decoded.split_once(':').ok_or_else(invalid)?;
+            match deployment.users.password(user) {
+                Some(expected) if constant_time_eq(expected.as_bytes(), password.as_bytes()) => Ok(user.to_string()),
+                _ => Err(Error::PasswordFailed(user.to_string())),
+            }
+        };
+        checked().map_err(|error| {
+            let user = match &error {
+                Error::PasswordFailed(user) => user.as_str(),
+                _ => "",
+            };
+            deployment
+                .lasting
+                .audit
+                .login_failed(user, client, &error.to_string(), error.sqlstate());
+            status(error)
+        })
     }
 
     /// Route and plan one statement, as the core does for every wire; Flight SQL clients may write `?` parameters.
@@ -184,13 +207,13 @@ impl FlightSqlFrontend {
         parameters: Vec<ScalarValue>,
         descriptor: FlightDescriptor,
     ) -> Result<Response<FlightInfo>, Status> {
-        let (schema, rows) = match planned.as_ref() {
-            Planned::Query(query) => (
+        let (schema, rows) = match &planned.step {
+            Step::Query(query) => (
                 Engine::result_schema(&query.plan),
                 Rows::Planned { planned, parameters },
             ),
-            Planned::Copy { plan, .. } => (Engine::result_schema(plan), Rows::Planned { planned, parameters }),
-            Planned::Command(_) | Planned::Cursor(_) => {
+            Step::Copy { plan, .. } => (Engine::result_schema(plan), Rows::Planned { planned, parameters }),
+            Step::Command(_) | Step::Cursor(_) => {
                 let rows = match session.run(&planned, parameters).await.map_err(status)? {
                     Outcome::Rows { rows, .. } | Outcome::Copy { rows, .. } => rows,
                     Outcome::Done(_) => Box::pin(EmptyRecordBatchStream::new(Arc::new(Schema::empty()))),
@@ -230,7 +253,7 @@ impl FlightSqlFrontend {
     /// The schemas clients see: every one but the system schemas, as PostgreSQL drivers list them.
     fn user_schemas(&self, session: &Session) -> Result<Vec<NamedSchema>, Status> {
         let catalog = session
-            .ctx
+            .ctx()
             .catalog(self.database.as_str())
             .ok_or_else(|| Status::internal("the gateway's catalog is missing"))?;
         let mut names = catalog.schema_names();
@@ -482,10 +505,10 @@ impl FlightSqlService for FlightSqlFrontend {
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| no_credentials("no credentials: authenticate with HTTP Basic (user, password)"))?;
-        let user = self.basic_user(header)?;
+        let client = client_of(&request);
+        let user = self.basic_user(header, &client)?;
         let token = format!("{:032x}", rand::random::<u128>());
-        self.sessions
-            .insert(token.clone(), Arc::new(Session::new(&self.backend.load(), &user)));
+        self.sessions.insert(token.clone(), self.open_session(&user, client)?);
         tracing::debug!(%user, "flight handshake");
         let reply = HandshakeResponse {
             protocol_version: 0,
@@ -831,6 +854,15 @@ pub async fn serve(listener: tokio::net::TcpListener, frontend: FlightFrontend, 
     }
 }
 
+/// Who is calling, for the audit trail.
+fn client_of<T>(request: &Request<T>) -> Client {
+    Client {
+        protocol: "flight",
+        address: request.remote_addr(),
+        tls: false,
+    }
+}
+
 /// Plain Flight beside Flight SQL: a descriptor whose `cmd` is not a Flight SQL message is taken as SQL text, so
 /// `pyarrow.flight` users can `get_flight_info(FlightDescriptor.for_command("SELECT …"))` and `do_get` the ticket.
 /// Everything else is Flight SQL's.
@@ -839,9 +871,9 @@ pub struct FlightFrontend {
 }
 
 impl FlightFrontend {
-    pub fn new(backend: CurrentBackend, users: Arc<Users>) -> Self {
+    pub fn new(deployment: CurrentDeployment) -> Self {
         Self {
-            sql: Arc::new(FlightSqlFrontend::new(backend, users)),
+            sql: Arc::new(FlightSqlFrontend::new(deployment)),
         }
     }
 }

@@ -40,13 +40,14 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use crate::config::Users;
+use crate::audit::Client;
+use crate::deployment::CurrentDeployment;
 use crate::error::Error;
 use crate::pg_compat::types::WireType;
 use crate::pg_compat::{self, catalog};
 use crate::router::{self, CopyFormat, ParameterStyle};
-use crate::session::{CurrentBackend, Session};
-use crate::statement::{CursorStep, Done, Effect, Outcome, Planned, RowsTag};
+use crate::session::Session;
+use crate::statement::{Done, Effect, Outcome, Planned, RowsTag, Step};
 
 const SCRAM_ITERATIONS: usize = 4096;
 
@@ -170,10 +171,8 @@ impl CancelHandler for Sessions {
 
 /// Everything a connection needs; one instance serves all connections.
 pub struct PgFrontend {
-    /// What new sessions run on (the engine and ASK of the current model).
-    backend: CurrentBackend,
-    /// Who may log in, checked by SCRAM.
-    users: Arc<Users>,
+    /// Who may log in (checked by SCRAM) and what their new sessions run on.
+    deployment: CurrentDeployment,
     /// Plans statements at Parse so Describe can report parameter and result types.
     parser: Arc<StatementParser>,
     /// Where cancel requests find the session they target.
@@ -181,15 +180,14 @@ pub struct PgFrontend {
 }
 
 impl PgFrontend {
-    pub fn new(backend: CurrentBackend, users: Arc<Users>) -> Self {
+    pub fn new(deployment: CurrentDeployment) -> Self {
         let sessions = Arc::new(Sessions::default());
         let parser = Arc::new(StatementParser {
-            backend: backend.clone(),
+            deployment: deployment.clone(),
             sessions: sessions.clone(),
         });
         Self {
-            backend,
-            users,
+            deployment,
             parser,
             sessions,
         }
@@ -207,8 +205,7 @@ impl PgWireServerHandlers for PgFrontend {
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         let auth = Arc::new(UserDirectory {
-            users: self.users.clone(),
-            database: self.backend.load().engine.database().to_string(),
+            deployment: self.deployment.clone(),
         });
         let mut scram = ScramAuth::new(auth);
         scram.set_iterations(SCRAM_ITERATIONS);
@@ -240,6 +237,7 @@ impl PgWireServerHandlers for Connection {
         Arc::new(SignalAuthenticated {
             inner: self.frontend.startup_handler(),
             authenticated: self.authenticated.clone(),
+            frontend: self.frontend.clone(),
         })
     }
 
@@ -248,10 +246,12 @@ impl PgWireServerHandlers for Connection {
     }
 }
 
-/// Authentication as the wrapped handler does it, signalling once the connection is ready for queries.
+/// Authentication as the wrapped handler does it, signalling once the connection is ready for queries and opening
+/// its session; a failed login is audited.
 struct SignalAuthenticated<S> {
     inner: Arc<S>,
     authenticated: Arc<Notify>,
+    frontend: Arc<PgFrontend>,
 }
 
 #[async_trait]
@@ -262,36 +262,64 @@ impl<S: StartupHandler> StartupHandler for SignalAuthenticated<S> {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        self.inner.on_startup(client, message).await?;
+        if let Err(error) = self.inner.on_startup(client, message).await {
+            let sqlstate = match &error {
+                PgWireError::InvalidPassword(_) => "28P01".to_string(),
+                PgWireError::UserError(info) => info.code.clone(),
+                _ => "08P01".to_string(),
+            };
+            let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
+            let origin = Client {
+                protocol: "pg",
+                address: Some(client.socket_addr()),
+                tls: client.is_secure(),
+            };
+            self.frontend
+                .deployment
+                .load()
+                .lasting
+                .audit
+                .login_failed(&user, &origin, &error.to_string(), &sqlstate);
+            return Err(error);
+        }
         if matches!(client.state(), PgWireConnectionState::ReadyForQuery) {
             self.authenticated.notify_one();
+            // The session opens now, as PostgreSQL's backend starts at login: a user past their max_connections
+            // is refused here (FATAL 53300), not at their first statement.
+            self.frontend.parser.session(client)?;
         }
         Ok(())
     }
 }
 
-#[derive(Debug)]
 struct UserDirectory {
-    users: Arc<Users>,
-    database: String,
+    /// Read at each login, so a reload's users apply to the next one.
+    deployment: CurrentDeployment,
+}
+
+impl Debug for UserDirectory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UserDirectory")
+    }
 }
 
 #[async_trait]
 impl AuthSource for UserDirectory {
     async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
         let user = login.user().unwrap_or_default();
+        let deployment = self.deployment.load();
         let database = login.database().unwrap_or(user);
-        if database != self.database {
+        if database != deployment.database() {
             return Err(user_error(
                 "FATAL",
                 "3D000",
                 format!(
                     "database \"{database}\" does not exist; connect to database \"{}\"",
-                    self.database
+                    deployment.database()
                 ),
             ));
         }
-        let Some(password) = self.users.password(user) else {
+        let Some(password) = deployment.users.password(user) else {
             return Err(PgWireError::InvalidPassword(user.to_string()));
         };
         let salt: [u8; 16] = rand::random();
@@ -318,22 +346,30 @@ impl ServerParameterProvider for StartupParameters {
 }
 
 pub struct StatementParser {
-    backend: CurrentBackend,
+    deployment: CurrentDeployment,
     sessions: Arc<Sessions>,
 }
 
 impl StatementParser {
-    fn session<C: ClientInfo>(&self, client: &C) -> Arc<Session> {
+    fn session<C: ClientInfo>(&self, client: &C) -> PgWireResult<Arc<Session>> {
         if let Some(session) = client.session_extensions().get::<Session>() {
-            return session;
+            return Ok(session);
         }
         let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
-        let session = client
-            .session_extensions()
-            .get_or_insert_with(|| Session::new(&self.backend.load(), &user));
+        let origin = Client {
+            protocol: "pg",
+            address: Some(client.socket_addr()),
+            tls: client.is_secure(),
+        };
+        let opened = self
+            .deployment
+            .load()
+            .session(&user, origin, &self.deployment)
+            .map_err(to_pg)?;
+        let session = client.session_extensions().get_or_insert_with(|| opened);
         let (pid, secret) = client.pid_and_secret_key();
         self.sessions.register((pid, secret.to_bytes().to_vec()), &session);
-        session
+        Ok(session)
     }
 }
 
@@ -401,20 +437,20 @@ impl QueryParser for StatementParser {
     where
         C: ClientInfo + Unpin + Send + Sync,
     {
-        let session = self.session(client);
+        let session = self.session(client)?;
         let planned = session.prepare(sql, ParameterStyle::Numbered).await.map_err(to_pg)?;
         Ok(planned.map(Arc::new))
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
-        Ok(match stmt.as_ref() {
-            Planned::Query(query) => query
+        Ok(match &stmt.step {
+            Step::Query(query) => query
                 .parameter_types
                 .iter()
                 .zip(&query.declared_parameters)
                 .map(|(data_type, declared)| declared.and_then(Type::from_oid).unwrap_or_else(|| pg_type(data_type)))
                 .collect(),
-            Planned::Copy { .. } | Planned::Command(_) | Planned::Cursor(_) => vec![],
+            Step::Copy { .. } | Step::Command(_) | Step::Cursor(_) => vec![],
         })
     }
 
@@ -436,7 +472,7 @@ impl SimpleQueryHandler for StatementParser {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let session = self.session(client);
+        let session = self.session(client)?;
         let mut responses = Vec::new();
         for sql in router::split_statements(query) {
             let outcome = session.execute(sql, ParameterStyle::Numbered).await;
@@ -447,6 +483,7 @@ impl SimpleQueryHandler for StatementParser {
             };
             match response {
                 Ok(response) => responses.push(response),
+                Err(e) if e.is_fatal() => return Err(to_pg(e)),
                 Err(e) => {
                     responses.push(Response::Error(Box::new(error_info(&e))));
                     break;
@@ -467,7 +504,7 @@ impl ExtendedQueryHandler for StatementParser {
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         Arc::new(StatementParser {
-            backend: self.backend.clone(),
+            deployment: self.deployment.clone(),
             sessions: self.sessions.clone(),
         })
     }
@@ -484,7 +521,7 @@ impl ExtendedQueryHandler for StatementParser {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let session = self.session(client);
+        let session = self.session(client)?;
         let planned = portal.statement.statement.as_ref();
         let types: Vec<Option<&DataType>> = planned.parameter_types().iter().map(Some).collect();
         let values = arrow_pg::datatypes::df::deserialize_parameters(portal, &types)?;
@@ -603,11 +640,7 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
 /// PostgreSQL opens a cursor as a portal of the same name: psycopg 3 describes that portal before its first FETCH,
 /// and executing it fetches the rest of the rows.
 fn cursor_portal(name: &str, schema: SchemaRef) -> Portal<Arc<Planned>> {
-    let fetch_all = Planned::Cursor(CursorStep::Fetch {
-        name: name.to_string(),
-        count: None,
-        schema,
-    });
+    let fetch_all = Planned::fetch_all(name, schema);
     Portal::new_cursor(
         name.to_string(),
         Arc::new(StoredStatement::new(name.to_string(), Arc::new(fetch_all), vec![])),
@@ -779,8 +812,10 @@ fn user_error(severity: &str, code: &str, message: String) -> PgWireError {
     PgWireError::UserError(Box::new(ErrorInfo::new(severity.to_owned(), code.to_owned(), message)))
 }
 
+/// A fatal error (FATAL) makes pgwire close the connection after sending it.
 fn error_info(error: &Error) -> ErrorInfo {
-    ErrorInfo::new("ERROR".to_owned(), error.sqlstate().to_owned(), error.to_string())
+    let severity = if error.is_fatal() { "FATAL" } else { "ERROR" };
+    ErrorInfo::new(severity.to_owned(), error.sqlstate().to_owned(), error.to_string())
 }
 
 /// The one place errors become wire errors.

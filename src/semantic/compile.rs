@@ -13,6 +13,7 @@ use datafusion::logical_expr::{Expr, ExprFunctionExt, JoinType, LogicalPlan, Log
 use datafusion::prelude::ident;
 
 use super::SemanticError;
+use super::access::RowFilter;
 use super::model::{Aggregation, JoinPath, Measure, MeasureDefinition, View};
 
 /// One output column of a compiled request, over the view's columns (unqualified).
@@ -102,6 +103,9 @@ pub fn compile(request: &Request<'_>) -> Result<LogicalPlan, SemanticError> {
     }
 
     let mut dimension_paths: BTreeSet<JoinPath> = BTreeSet::new();
+    if let Some(rows) = &view.row_filter {
+        dimension_paths.extend(rows.paths.iter().cloned());
+    }
     for expr in group_keys.iter().chain(&request.filters).chain(&row_aggregates) {
         for column in expr.column_refs() {
             if let Some(dim) = view.dimension(&column.name) {
@@ -129,6 +133,24 @@ pub fn compile(request: &Request<'_>) -> Result<LogicalPlan, SemanticError> {
         })
         .collect::<Vec<_>>();
     Ok(LogicalPlanBuilder::from(combined).project(projection)?.build()?)
+}
+
+/// A condition over `view`'s dimensions as the row filter of a restricted view (see [`View::restricted`]).
+pub fn row_filter(view: &View, condition: Expr) -> Result<RowFilter, SemanticError> {
+    let mut paths = BTreeSet::new();
+    for column in condition.column_refs() {
+        match view.dimension(&column.name) {
+            Some(dimension) => {
+                paths.insert(dimension.path.clone());
+            }
+            None => return Err(unknown_column(view, &column.name)),
+        }
+    }
+    Ok(RowFilter {
+        predicate: dimensions_at_paths(view, &condition),
+        condition,
+        paths,
+    })
 }
 
 /// Column references in order of appearance, so compiled plans are the same every time (snapshots, cache keys).
@@ -355,8 +377,15 @@ fn join_tree(view: &View, start: &JoinPath, nodes: &BTreeSet<JoinPath>) -> Resul
     Ok(builder)
 }
 
+/// The rows a request reads: its filters and the rows the view grants its reader.
 fn filtered(view: &View, builder: LogicalPlanBuilder, filters: &[Expr]) -> Result<LogicalPlanBuilder, SemanticError> {
-    match filters.iter().map(|f| dimensions_at_paths(view, f)).reduce(Expr::and) {
+    let granted = view.row_filter.as_ref().map(|rows| rows.predicate.clone());
+    match filters
+        .iter()
+        .map(|f| dimensions_at_paths(view, f))
+        .chain(granted)
+        .reduce(Expr::and)
+    {
         Some(predicate) => Ok(builder.filter(predicate)?),
         None => Ok(builder),
     }

@@ -1,19 +1,20 @@
 //! Loading: YAML files → spec → resolved [`SemanticModel`], collecting every problem as a [`Diagnostic`].
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::MemorySchemaProvider;
-use datafusion::common::{Column, DFSchema, TableReference};
+use datafusion::common::{Column, DFSchema, ScalarValue, TableReference};
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::expr_rewriter::normalize_col;
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions};
 use marked_yaml::{LoaderOptions, Span, Spanned};
 
+use super::access::{AccessPolicy, Condition, FilterOperator, Members, Operand, RowRule};
 use super::compile;
 use super::model::*;
 use super::spec::*;
@@ -114,6 +115,7 @@ pub async fn load(
         views,
         unavailable,
         version: hasher.finish(),
+        forbidden: BTreeSet::new(),
     })
 }
 
@@ -156,6 +158,11 @@ impl Loader<'_> {
     }
 
     fn error(&mut self, span: &Span, message: impl Into<String>) {
+        let diagnostic = self.diagnostic(span, message);
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn diagnostic(&self, span: &Span, message: impl Into<String>) -> Diagnostic {
         let (file, line, column) = match span.start() {
             Some(mark) => (
                 self.files
@@ -167,12 +174,12 @@ impl Loader<'_> {
             ),
             None => (String::new(), 0, 0),
         };
-        self.diagnostics.push(Diagnostic {
+        Diagnostic {
             file,
             line,
             column,
             message: message.into(),
-        });
+        }
     }
 
     fn parse_files(&mut self) -> Vec<(usize, ModelFile)> {
@@ -914,6 +921,8 @@ impl Loader<'_> {
             dimensions,
             measures,
             schema: Arc::new(Schema::empty()),
+            policies: Vec::new(),
+            row_filter: None,
         };
         for i in 0..view.measures.len() {
             let name = view.measures[i].name.clone();
@@ -979,7 +988,181 @@ impl Loader<'_> {
                 .map(|m| Field::new(&m.name, m.data_type.clone(), true)),
         );
         view.schema = Arc::new(Schema::new(fields));
+        view.policies = spec
+            .access_policy
+            .iter()
+            .filter_map(|policy| self.bind_policy(&view, &spec.name, policy))
+            .collect();
         Some(view)
+    }
+
+    /// Check one access policy against the view's members; `None` (reported) when it names what is not there.
+    fn bind_policy(&mut self, view: &View, view_span: &Spanned<String>, spec: &PolicySpec) -> Option<AccessPolicy> {
+        let span = spec.group.as_ref().or(spec.groups.first()).unwrap_or(view_span).span();
+        let before = self.diagnostics.len();
+        let mut named: Vec<&Spanned<String>> = spec.group.iter().collect();
+        named.extend(&spec.groups);
+        if named.is_empty() {
+            self.error(
+                view_span.span(),
+                format!(
+                    "view `{}`: an access policy needs `group` or `groups` (\"*\" for every user)",
+                    view.name
+                ),
+            );
+            return None;
+        }
+        let groups = (!named.iter().any(|g| g.as_str() == "*"))
+            .then(|| named.iter().map(|g| g.to_string()).collect::<BTreeSet<_>>());
+        let mut conditions = Vec::new();
+        let mut attributes = Vec::new();
+        let mut uses = |loader: &Self, name: &str, span: &Span| {
+            attributes.push((
+                name.to_string(),
+                loader.diagnostic(
+                    span,
+                    format!(
+                        "warning: view `{}`: a policy reads attribute `{name}`, which no configured user has",
+                        view.name
+                    ),
+                ),
+            ));
+        };
+        for condition in &spec.conditions {
+            match Condition::parse(&condition.condition) {
+                Ok(parsed) => {
+                    for name in parsed.attributes() {
+                        uses(self, name, condition.condition.span());
+                    }
+                    conditions.push(parsed);
+                }
+                Err(message) => self.error(condition.condition.span(), format!("view `{}`: {message}", view.name)),
+            }
+        }
+        let mut members = |level: &Option<MemberLevelSpec>, default: Members, what: &str| -> Members {
+            let Some(level) = level else { return default };
+            let list = |list: &MemberList| match list {
+                MemberList::All(star) if star == "*" => Ok(None),
+                MemberList::All(name) => Ok(Some(BTreeSet::from([name.clone()]))),
+                MemberList::Names(names) => Ok::<_, ()>(Some(names.iter().cloned().collect())),
+            };
+            let resolved = match (&level.includes, &level.excludes) {
+                (Some(includes), None) => match list(includes) {
+                    Ok(None) => Members::All,
+                    Ok(Some(names)) => Members::Only(names),
+                    Err(()) => default,
+                },
+                (None, Some(excludes)) => match list(excludes) {
+                    Ok(None) => Members::Only(BTreeSet::new()),
+                    Ok(Some(names)) => Members::AllBut(names),
+                    Err(()) => default,
+                },
+                _ => {
+                    self.error(
+                        span,
+                        format!("view `{}`: {what} takes one of `includes`, `excludes`", view.name),
+                    );
+                    return default;
+                }
+            };
+            for name in resolved.named() {
+                if view.dimension(name).is_none() && view.measure(name).is_none() {
+                    self.error(
+                        span,
+                        format!(
+                            "view `{}`: {what} names `{name}`, which is not a member of the view",
+                            view.name
+                        ),
+                    );
+                }
+            }
+            resolved
+        };
+        let granted = members(&spec.member_level, Members::All, "member_level");
+        let masked = members(&spec.member_masking, Members::Only(BTreeSet::new()), "member_masking");
+        let mut rows = Vec::new();
+        for filter in spec.row_level.iter().flat_map(|r| &r.filters) {
+            let Some(dimension) = view.dimension(&filter.member) else {
+                self.error(
+                    filter.member.span(),
+                    format!(
+                        "view `{}`: row filters are on dimensions; `{}` is not a dimension of the view",
+                        view.name, *filter.member
+                    ),
+                );
+                continue;
+            };
+            let Some(operator) = FilterOperator::parse(&filter.operator) else {
+                self.error(
+                    filter.operator.span(),
+                    format!(
+                        "unknown operator `{}`; row filters take {}",
+                        *filter.operator,
+                        FilterOperator::NAMES
+                    ),
+                );
+                continue;
+            };
+            let (least, most) = operator.arity();
+            if filter.values.len() < least || filter.values.len() > most {
+                self.error(
+                    filter.operator.span(),
+                    format!(
+                        "`{}` takes {} value(s), not {}",
+                        *filter.operator,
+                        if least == most {
+                            least.to_string()
+                        } else {
+                            format!("at least {least}")
+                        },
+                        filter.values.len()
+                    ),
+                );
+                continue;
+            }
+            let data_type = dimension.dimension.data_type.clone();
+            if operator == FilterOperator::Contains
+                && !matches!(data_type, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            {
+                self.error(
+                    filter.operator.span(),
+                    "`contains` applies to text dimensions".to_string(),
+                );
+                continue;
+            }
+            let mut values = Vec::new();
+            for value in &filter.values {
+                match Operand::parse(value) {
+                    Ok(Operand::Literal(text)) if ScalarValue::try_from_string(text.clone(), &data_type).is_err() => {
+                        self.error(
+                            value.span(),
+                            format!("`{text}` is not a value of `{}` ({data_type})", *filter.member),
+                        );
+                    }
+                    Ok(operand) => {
+                        if let Operand::Attribute(name) = &operand {
+                            uses(self, name, value.span());
+                        }
+                        values.push(operand);
+                    }
+                    Err(message) => self.error(value.span(), message),
+                }
+            }
+            rows.push(RowRule {
+                dimension: dimension.name.clone(),
+                data_type,
+                operator,
+                values,
+            });
+        }
+        (self.diagnostics.len() == before).then_some(AccessPolicy {
+            groups,
+            conditions,
+            members: granted,
+            masked,
+            rows,
+            attributes,
+        })
     }
 
     /// Resolve a view member of one kind (`members` picks the model's dimensions or measures) and claim its column

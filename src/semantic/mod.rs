@@ -1,6 +1,7 @@
 //! The semantic layer: YAML models and views ([`spec`], [`load`], [`model`]), their compilation into logical plans
 //! ([`compile`]), and the DataFusion hooks that make views queryable tables ([`provider`], [`rewrite`]).
 
+pub mod access;
 pub mod compile;
 pub mod load;
 pub mod model;
@@ -24,6 +25,8 @@ pub enum SemanticError {
     MeasureMisplaced { measure: String, place: String },
     #[error("dimension \"{0}\" must appear in GROUP BY to be used next to measures")]
     DimensionNotGrouped(String),
+    #[error("permission denied for view {0}")]
+    PermissionDenied(String),
     #[error("{0}")]
     Unsupported(String),
     #[error("{0}")]

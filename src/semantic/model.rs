@@ -1,7 +1,7 @@
 //! The resolved semantic model: models bound to logical plans over their sources, members as typed expressions, and
 //! views whose columns are reached through relationship paths. Built once per model version; read-only afterwards.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::Column;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
+use super::access::{AccessPolicy, RowFilter};
 use crate::source::SourceError;
 
 /// Everything clients can query: the views, by lower-case name.
@@ -22,6 +23,9 @@ pub struct SemanticModel {
     pub unavailable: BTreeMap<String, SourceError>,
     /// Changes whenever any model file changes; part of cache keys and translations.
     pub version: u64,
+    /// Views that exist but not for this model's reader (see [`SemanticModel::restricted`]): naming one is
+    /// "permission denied", listing never shows it.
+    pub forbidden: BTreeSet<String>,
 }
 
 /// What loading a model does about a database it cannot reach.
@@ -195,6 +199,10 @@ pub struct View {
     pub measures: Vec<ViewMeasure>,
     /// Dimensions then measures, as relation columns.
     pub schema: SchemaRef,
+    /// Who may read what of this view (empty: everyone, everything); applied by [`View::restricted`].
+    pub policies: Vec<AccessPolicy>,
+    /// The rows its reader may see, in a view restricted for one reader: ANDed into every compiled query.
+    pub row_filter: Option<RowFilter>,
 }
 
 #[derive(Debug, Clone)]

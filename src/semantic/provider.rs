@@ -2,7 +2,7 @@
 //! the [`rewrite`](super::rewrite) rule replaces every use of it by a compiled plan before optimization. The views'
 //! schema ([`ViewSchema`]) also answers for views that wait for a database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -14,7 +14,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 
-use super::View;
+use super::access::Identity;
+use super::{SemanticError, SemanticModel, View};
 use crate::source::SourceError;
 
 #[derive(Debug)]
@@ -56,27 +57,54 @@ impl TableProvider for SemanticViewTable {
 pub type LateViews = Arc<ArcSwap<BTreeMap<String, Arc<View>>>>;
 
 /// The schema the views live in: the engine's own views, then late ones; a view waiting for its database is an
-/// error naming that database (SQLSTATE 08001), never a missing table.
+/// error naming that database (SQLSTATE 08001), a view its reader may not read is "permission denied" (42501), never
+/// a missing table, and neither is listed.
 #[derive(Debug)]
 pub struct ViewSchema {
     views: MemorySchemaProvider,
     /// Why each view that is not served yet waits.
     unavailable: BTreeMap<String, SourceError>,
+    /// Views that exist but not for this reader.
+    forbidden: BTreeSet<String>,
     late: LateViews,
+    /// Whose access policies late views are restricted by.
+    reader: Identity,
 }
 
 impl ViewSchema {
-    pub fn new(unavailable: BTreeMap<String, SourceError>, late: LateViews) -> Self {
+    pub fn new(model: &SemanticModel, late: LateViews, reader: Identity) -> Self {
         Self {
             views: MemorySchemaProvider::new(),
-            unavailable,
+            unavailable: model.unavailable.clone(),
+            forbidden: model.forbidden.clone(),
             late,
+            reader,
         }
     }
 
-    fn late_view(&self, name: &str) -> Option<Arc<dyn TableProvider>> {
-        let view = self.late.load().get(name).cloned()?;
-        Some(Arc::new(SemanticViewTable { view }))
+    /// A late view as the reader may read it: `Ok(None)` when there is none, an error when they may not read it.
+    fn late_view(&self, name: &str) -> Result<Option<Arc<View>>> {
+        let Some(view) = self.late.load().get(name).cloned() else {
+            return Ok(None);
+        };
+        let Some(grant) = view.grant(&self.reader) else {
+            return Err(DataFusionError::External(Box::new(SemanticError::PermissionDenied(
+                name.to_string(),
+            ))));
+        };
+        let restricted = view
+            .restricted(&grant)
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Ok(Some(Arc::new(restricted)))
+    }
+
+    fn readable_late_names(&self) -> Vec<String> {
+        self.late
+            .load()
+            .iter()
+            .filter(|(name, view)| !self.views.table_exist(name) && view.grant(&self.reader).is_some())
+            .map(|(name, _)| name.clone())
+            .collect()
     }
 }
 
@@ -84,7 +112,7 @@ impl ViewSchema {
 impl SchemaProvider for ViewSchema {
     fn table_names(&self) -> Vec<String> {
         let mut names = self.views.table_names();
-        names.extend(self.late.load().keys().filter(|n| !self.views.table_exist(n)).cloned());
+        names.extend(self.readable_late_names());
         names
     }
 
@@ -92,8 +120,13 @@ impl SchemaProvider for ViewSchema {
         if let Some(table) = self.views.table(name).await? {
             return Ok(Some(table));
         }
-        if let Some(table) = self.late_view(name) {
-            return Ok(Some(table));
+        if let Some(view) = self.late_view(name)? {
+            return Ok(Some(Arc::new(SemanticViewTable { view })));
+        }
+        if self.forbidden.contains(name) {
+            return Err(DataFusionError::External(Box::new(SemanticError::PermissionDenied(
+                name.to_string(),
+            ))));
         }
         match self.unavailable.get(name) {
             Some(why) => Err(DataFusionError::External(Box::new(why.clone()))),
@@ -114,6 +147,6 @@ impl SchemaProvider for ViewSchema {
     }
 
     fn table_exist(&self, name: &str) -> bool {
-        self.views.table_exist(name) || self.late.load().contains_key(name)
+        self.views.table_exist(name) || self.readable_late_names().iter().any(|n| n == name)
     }
 }

@@ -64,7 +64,13 @@ fn rewrite_node(node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
         },
     };
     Ok(match compiled {
-        Some(plan) => Transformed::new(plan, true, TreeNodeRecursion::Jump),
+        // Subqueries in the view's filters (`region IN (SELECT … FROM customers)`) moved into the compiled plan:
+        // the views they read are compiled there.
+        Some(plan) => Transformed::new(
+            plan.transform_down_with_subqueries(rewrite_node)?.data,
+            true,
+            TreeNodeRecursion::Jump,
+        ),
         None => Transformed::no(node),
     })
 }

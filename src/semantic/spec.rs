@@ -140,6 +140,74 @@ pub struct ViewSpec {
     pub dimensions: Vec<ViewMemberSpec>,
     #[serde(default)]
     pub measures: Vec<ViewMemberSpec>,
+    /// Who may read this view, which of its members and which of its rows (Cube's `access_policy`). None: everyone
+    /// reads everything.
+    #[serde(default)]
+    pub access_policy: Vec<PolicySpec>,
+}
+
+/// One access policy of a view: the users it applies to (by group, and conditions on their attributes) and what it
+/// grants them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// A group the policy applies to; `"*"`: every user.
+    pub group: Option<Spanned<String>>,
+    /// Several groups (any of them).
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
+    /// All must hold for the policy to apply, e.g. `{ userAttributes.region } != ''`.
+    #[serde(default)]
+    pub conditions: Vec<ConditionSpec>,
+    /// The members the policy grants; absent: all of them.
+    pub member_level: Option<MemberLevelSpec>,
+    /// Members shown as NULL to whom this policy applies when no applying policy grants them.
+    pub member_masking: Option<MemberLevelSpec>,
+    /// The rows the policy grants; absent: all of them.
+    pub row_level: Option<RowLevelSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionSpec {
+    #[serde(rename = "if")]
+    pub condition: Spanned<String>,
+}
+
+/// Members by name: `includes: "*"`, `includes: [a, b]` or `excludes: [a, b]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberLevelSpec {
+    pub includes: Option<MemberList>,
+    pub excludes: Option<MemberList>,
+}
+
+/// `"*"` or a list of member names.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum MemberList {
+    Names(Vec<String>),
+    All(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowLevelSpec {
+    /// All must hold for a row to be granted.
+    #[serde(default)]
+    pub filters: Vec<RowFilterSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowFilterSpec {
+    /// A dimension of the view (granted or not).
+    pub member: Spanned<String>,
+    /// equals, notEquals, in, notIn, gt, gte, lt, lte, contains, set, notSet.
+    pub operator: Spanned<String>,
+    /// Literals or `{ userAttributes.<name> }` templates; a list attribute stands for all its values.
+    #[serde(default)]
+    pub values: Vec<Spanned<String>>,
 }
 
 /// A view column: a member reached by a relationship path (`orders.customer.nation.name`), or, for measures, a derived

@@ -40,7 +40,7 @@ fn gateway() -> &'static Gateway {
     GATEWAY.get_or_init(|| {
         let mut config = Config::demo(data_dir(), TEST_SCALE);
         // A second user, for what must differ between users (the result cache).
-        config.users.add("auditor", "auditor");
+        config.users.add("auditor", "auditor", &["admin"]);
         let spawned = spawn_gateway(config);
         Gateway {
             addr: spawned.pg_addr,
