@@ -68,6 +68,12 @@ async fn connect(user: &str) -> Client {
     client
 }
 
+/// A Flight SQL client of the gateway, not signed in yet.
+async fn flight_client() -> FlightSqlServiceClient<Channel> {
+    let url = format!("http://{}", gateway().flight);
+    FlightSqlServiceClient::new(Channel::from_shared(url).unwrap().connect().await.unwrap())
+}
+
 async fn rows(client: &Client, sql: &str) -> Vec<Vec<String>> {
     common::rows(client, sql).await
 }
@@ -402,9 +408,7 @@ async fn raw_tables_and_files_are_not_reachable() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flight_sql_serves_the_same_worlds() {
-    let url = format!("http://{}", gateway().flight);
-    let channel = Channel::from_shared(url).unwrap().connect().await.unwrap();
-    let mut client = FlightSqlServiceClient::new(channel);
+    let mut client = flight_client().await;
     client.handshake("emea", "emea").await.unwrap();
     let info = client.execute(BY_REGION.into(), None).await.unwrap();
     let mut batches = Vec::new();
@@ -424,12 +428,7 @@ async fn flight_sql_serves_the_same_worlds() {
         .await;
     assert!(denied.is_err());
 
-    let channel = Channel::from_shared(format!("http://{}", gateway().flight))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut nobody = FlightSqlServiceClient::new(channel);
+    let mut nobody = flight_client().await;
     nobody.handshake("nobody", "nobody").await.unwrap();
     let error = nobody.execute("SELECT * FROM sales".into(), None).await.unwrap_err();
     assert!(error.to_string().contains("permission denied"), "{error}");
@@ -553,12 +552,7 @@ async fn every_statement_and_failed_login_leaves_an_audit_line() {
     );
 
     // Flight SQL statements too.
-    let channel = Channel::from_shared(format!("http://{}", gateway().flight))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut flight = FlightSqlServiceClient::new(channel);
+    let mut flight = flight_client().await;
     flight.handshake("emea", "emea").await.unwrap();
     let over_flight = "SELECT MEASURE(order_count) AS audited_flight FROM sales";
     let info = flight.execute(over_flight.into(), None).await.unwrap();
@@ -581,17 +575,7 @@ async fn every_statement_and_failed_login_leaves_an_audit_line() {
         (login["user"].as_str(), login["sqlstate"].as_str()),
         (Some("emea"), Some("28P01"))
     );
-    let channel = Channel::from_shared(format!("http://{}", gateway().flight))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    assert!(
-        FlightSqlServiceClient::new(channel)
-            .handshake("emea", "wrong")
-            .await
-            .is_err()
-    );
+    assert!(flight_client().await.handshake("emea", "wrong").await.is_err());
     audit_line(|l| l["event"] == "login_failed" && l["protocol"] == "flight").await;
 }
 
@@ -681,7 +665,14 @@ async fn a_user_beyond_their_connection_limit_is_refused() {
         let task = tokio::spawn(connection);
         match client.simple_query("SELECT 1").await {
             Ok(_) => Ok((client, task)),
-            Err(closed) => Err(task.await.unwrap().err().unwrap_or(closed)),
+            // The FATAL reaches either the query or, when the query was not sent yet, the connection task.
+            Err(query_error) => {
+                let task_error = task.await.ok().and_then(Result::err);
+                Err(match task_error {
+                    Some(task_error) if query_error.code().is_none() => task_error,
+                    _ => query_error,
+                })
+            }
         }
     };
     let first = open().await.unwrap();
