@@ -8,6 +8,7 @@ mod common;
 
 use std::sync::OnceLock;
 
+use arrow_flight::sql::CommandGetTables;
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use common::{assert_same, message_rows, reference, reference_rows};
 use futures::{StreamExt, TryStreamExt};
@@ -432,6 +433,40 @@ async fn flight_sql_serves_the_same_worlds() {
     nobody.handshake("nobody", "nobody").await.unwrap();
     let error = nobody.execute("SELECT * FROM sales".into(), None).await.unwrap_err();
     assert!(error.to_string().contains("permission denied"), "{error}");
+
+    // GetTables lists what each may read, with the columns they may read.
+    for (user, expected) in [
+        ("nobody", vec![]),
+        ("marketing", vec!["sales"]),
+        ("emea", vec!["customers", "sales"]),
+    ] {
+        let mut client = flight_client().await;
+        client.handshake(user, user).await.unwrap();
+        let info = client
+            .get_tables(CommandGetTables {
+                include_schema: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let mut tables = Vec::new();
+        for endpoint in info.endpoint {
+            let stream = client.do_get(endpoint.ticket.unwrap()).await.unwrap();
+            tables.extend(stream.try_collect::<Vec<_>>().await.unwrap());
+        }
+        let rows = common::batch_rows(&tables);
+        let names: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+        assert_eq!(names, expected, "{user}");
+        if user == "emea" {
+            let column = tables[0].column_by_name("table_schema").unwrap();
+            let binary = column
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::BinaryArray>()
+                .unwrap();
+            let schema = datafusion::arrow::ipc::convert::try_schema_from_ipc_buffer(binary.value(1)).unwrap();
+            assert!(schema.field_with_name("revenue").is_ok() && schema.field_with_name("gross_sales").is_err());
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
