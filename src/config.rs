@@ -63,6 +63,28 @@ struct ConfigFile {
     cache: Option<CacheFile>,
     /// The audit trail: one JSON line per statement and failed login; none without this section.
     audit: Option<AuditFile>,
+    /// TLS for the PostgreSQL wire.
+    tls: Option<TlsFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsFile {
+    /// The server's certificate chain (PEM), relative to this file.
+    cert_file: String,
+    /// Its private key (PEM).
+    key_file: String,
+    /// disable, prefer (the default: TLS for clients that ask) or require (plaintext clients are refused).
+    mode: Option<Spanned<String>>,
+}
+
+/// TLS as configured: the certificate and key files, and whether plaintext clients are still served.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// Refuse clients that do not use TLS (SQLSTATE 28000).
+    pub required: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,6 +227,8 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Where audit lines go.
     pub audit: AuditConfig,
+    /// TLS for the PostgreSQL wire; `None`: plaintext only.
+    pub tls: Option<TlsConfig>,
 }
 
 impl Config {
@@ -232,6 +256,7 @@ impl Config {
             llm: None,
             cache: CacheConfig::default(),
             audit: AuditConfig::default(),
+            tls: None,
         }
     }
 
@@ -350,6 +375,28 @@ impl Config {
         if model.is_empty() {
             return Err(ConfigError::Other(format!("{shown}: `semantic` names no model files")));
         }
+        let tls = match &file.tls {
+            Some(tls) => {
+                let required = match tls.mode.as_ref().map(|m| m.as_str()) {
+                    None | Some("prefer") => Some(false),
+                    Some("require") => Some(true),
+                    Some("disable") => None,
+                    Some(other) => {
+                        let span = tls.mode.as_ref().map(|m| m.span());
+                        return Err(invalid(
+                            span,
+                            format!("tls mode `{other}`: use disable, prefer or require"),
+                        ));
+                    }
+                };
+                required.map(|required| TlsConfig {
+                    cert_file: base.join(&tls.cert_file),
+                    key_file: base.join(&tls.key_file),
+                    required,
+                })
+            }
+            None => None,
+        };
         Ok(Self {
             path: Some(path.to_path_buf()),
             pg_addr: address(&file.pg_addr, DEFAULT_PG_ADDR)?,
@@ -382,6 +429,7 @@ impl Config {
                 },
                 None => AuditConfig::default(),
             },
+            tls,
         })
     }
 }

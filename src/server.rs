@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use arc_swap::ArcSwap;
@@ -34,6 +35,8 @@ pub enum StartError {
     Serve(#[from] crate::error::Error),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::protocol::tls::TlsError),
     #[error("cannot open the audit file {path}: {source}", path = .path.display())]
     Audit {
         path: std::path::PathBuf,
@@ -161,6 +164,8 @@ pub struct Application {
     pg_listener: TcpListener,
     /// Shared by every PostgreSQL connection.
     frontend: Arc<PgFrontend>,
+    /// TLS for PostgreSQL connections that ask for it (SSLRequest, or PostgreSQL 17's direct TLS).
+    tls: Option<TlsAcceptor>,
     /// Bound like `pg_listener`; served by tonic.
     flight_listener: TcpListener,
     /// The Flight SQL service, over the same engine and users as the PostgreSQL front end.
@@ -196,7 +201,11 @@ impl Application {
             pg_listener: bind(config.pg_addr).await?,
             flight_listener: bind(config.flight_addr).await?,
             flight: FlightFrontend::new(deployment.clone()),
-            frontend: Arc::new(PgFrontend::new(deployment.clone())),
+            frontend: Arc::new(PgFrontend::new(
+                deployment.clone(),
+                config.tls.as_ref().is_some_and(|t| t.required),
+            )),
+            tls: config.tls.as_ref().map(crate::protocol::tls::acceptor).transpose()?,
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
             authentication_timeout: config.authentication_timeout,
@@ -243,6 +252,7 @@ impl Application {
         let pg = crate::protocol::pg::serve(
             self.pg_listener,
             self.frontend,
+            self.tls,
             self.connection_limit,
             self.authentication_timeout,
             shutdown,

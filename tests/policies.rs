@@ -642,7 +642,7 @@ async fn a_reload_narrows_open_sessions_and_ends_removed_users() {
         };
         format!(
             "database: shop\ndata_dir: data\nsemantic: [model.yml]\nusers:\n  \
-             - {{name: owner, password: owner, groups: [admin]}}\n  \
+             - {{name: owner, password: owner, groups: [admin], statement_timeout: 1s}}\n  \
              - {{name: fr, password: fr, groups: [country], attributes: {{country: {fr_country}}}}}\n{gone}"
         )
     };
@@ -657,6 +657,18 @@ async fn a_reload_narrows_open_sessions_and_ends_removed_users() {
             Ok::<_, tokio_postgres::Error>(client)
         }
     };
+    // A user's own statement_timeout is their sessions' default, and what RESET returns to.
+    let owner = open("owner").await.unwrap();
+    assert_eq!(rows(&owner, "SHOW statement_timeout").await, vec![vec!["1s"]]);
+    rows(&owner, "SET statement_timeout = 0").await;
+    rows(&owner, "RESET statement_timeout").await;
+    assert_eq!(rows(&owner, "SHOW statement_timeout").await, vec![vec!["1s"]]);
+    let timed_out = owner
+        .simple_query("SELECT COUNT(*) FROM generate_series(1, 1000000000000)")
+        .await
+        .unwrap_err();
+    assert_eq!(timed_out.code().map(|c| c.code()), Some("57014"), "{timed_out}");
+
     let fr = open("fr").await.unwrap();
     let gone = open("gone").await.unwrap();
     let count = "SELECT MEASURE(order_count) FROM shop_orders";

@@ -40,6 +40,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
+use tokio_rustls::TlsAcceptor;
+
 use crate::audit::Client;
 use crate::deployment::CurrentDeployment;
 use crate::error::Error;
@@ -77,6 +79,7 @@ impl Connections {
 pub async fn serve(
     listener: TcpListener,
     frontend: Arc<PgFrontend>,
+    tls: Option<TlsAcceptor>,
     limit: Arc<Semaphore>,
     authentication_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()>,
@@ -109,7 +112,7 @@ pub async fn serve(
         };
         backoff = ACCEPT_BACKOFF_MIN;
         let _ = socket.set_nodelay(true);
-        let frontend = frontend.clone();
+        let (frontend, tls) = (frontend.clone(), tls.clone());
         connections.spawn(async move {
             tracing::debug!(%peer, "connection opened");
             let authenticated = Arc::new(Notify::new());
@@ -117,7 +120,7 @@ pub async fn serve(
                 frontend,
                 authenticated: authenticated.clone(),
             };
-            let connection = pgwire::tokio::process_socket(socket, None, handlers);
+            let connection = pgwire::tokio::process_socket(socket, tls, handlers);
             tokio::pin!(connection);
             let ended = tokio::select! {
                 ended = &mut connection => Some(ended),
@@ -177,10 +180,12 @@ pub struct PgFrontend {
     parser: Arc<StatementParser>,
     /// Where cancel requests find the session they target.
     sessions: Arc<Sessions>,
+    /// Refuse clients that do not use TLS (`tls.mode: require`).
+    tls_required: bool,
 }
 
 impl PgFrontend {
-    pub fn new(deployment: CurrentDeployment) -> Self {
+    pub fn new(deployment: CurrentDeployment, tls_required: bool) -> Self {
         let sessions = Arc::new(Sessions::default());
         let parser = Arc::new(StatementParser {
             deployment: deployment.clone(),
@@ -190,6 +195,7 @@ impl PgFrontend {
             deployment,
             parser,
             sessions,
+            tls_required,
         }
     }
 }
@@ -262,7 +268,16 @@ impl<S: StartupHandler> StartupHandler for SignalAuthenticated<S> {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        if let Err(error) = self.inner.on_startup(client, message).await {
+        let started = if self.frontend.tls_required && !client.is_secure() {
+            Err(user_error(
+                "FATAL",
+                "28000",
+                "this server accepts only TLS connections: connect with sslmode=require (or verify-full)".into(),
+            ))
+        } else {
+            self.inner.on_startup(client, message).await
+        };
+        if let Err(error) = started {
             let sqlstate = match &error {
                 PgWireError::InvalidPassword(_) => "28P01".to_string(),
                 PgWireError::UserError(info) => info.code.clone(),
