@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use arc_swap::ArcSwap;
@@ -20,6 +19,7 @@ use crate::demo::{self, DemoError};
 use crate::deployment::{CurrentDeployment, Deployment, Lasting};
 use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
+use crate::protocol::tls::WireTls;
 use crate::semantic::provider::LateViews;
 use crate::semantic::{self, Diagnostics, WhenUnreachable};
 
@@ -164,8 +164,8 @@ pub struct Application {
     pg_listener: TcpListener,
     /// Shared by every PostgreSQL connection.
     frontend: Arc<PgFrontend>,
-    /// TLS for PostgreSQL connections that ask for it (SSLRequest, or PostgreSQL 17's direct TLS).
-    tls: Option<TlsAcceptor>,
+    /// TLS for both wires, when configured.
+    tls: Option<WireTls>,
     /// Bound like `pg_listener`; served by tonic.
     flight_listener: TcpListener,
     /// The Flight SQL service, over the same engine and users as the PostgreSQL front end.
@@ -205,7 +205,7 @@ impl Application {
                 deployment.clone(),
                 config.tls.as_ref().is_some_and(|t| t.required),
             )),
-            tls: config.tls.as_ref().map(crate::protocol::tls::acceptor).transpose()?,
+            tls: config.tls.as_ref().map(WireTls::load).transpose()?,
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
             authentication_timeout: config.authentication_timeout,
@@ -246,13 +246,14 @@ impl Application {
         let flight = tokio::spawn(crate::protocol::flight::serve(
             self.flight_listener,
             self.flight,
+            self.tls.as_ref().map(|tls| tls.flight.clone()),
             stopping.clone(),
         ));
         let flight_abort = flight.abort_handle();
         let pg = crate::protocol::pg::serve(
             self.pg_listener,
             self.frontend,
-            self.tls,
+            self.tls.map(|tls| tls.pg),
             self.connection_limit,
             self.authentication_timeout,
             shutdown,

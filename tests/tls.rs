@@ -1,13 +1,16 @@
-//! TLS on the PostgreSQL wire: a throwaway CA made at test time with openssl, psql connecting with
-//! `sslmode=verify-full` (the certificate checked against the CA and the host name), plaintext refused under
-//! `mode: require` with SQLSTATE 28000, and the audit line saying the session was over TLS.
+//! TLS on both wires: a throwaway CA made at test time with openssl, psql connecting with `sslmode=verify-full` (the
+//! certificate checked against the CA and the host name) and arrow-flight's client over `https` verifying the same
+//! certificate, plaintext refused under `mode: require` with SQLSTATE 28000, and audit lines saying TLS.
 
 mod common;
 
 use std::path::Path;
 use std::process::Command;
 
+use arrow_flight::sql::client::FlightSqlServiceClient;
+use futures::TryStreamExt;
 use semgate::config::TlsConfig;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 /// A CA and a server certificate for localhost/127.0.0.1 signed by it, in `dir`.
 fn make_certificates(dir: &Path) {
@@ -127,6 +130,39 @@ async fn psql_verifies_the_certificate_and_plaintext_is_refused_when_required() 
     };
     assert_eq!(refused.code().map(|c| c.code()), Some("28000"), "{refused}");
 
+    // Flight SQL over TLS with the same certificate, verified against the CA; plaintext gRPC gets nowhere.
+    let flight_tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(std::fs::read(&ca).unwrap()))
+        .domain_name("localhost");
+    let channel = Channel::from_shared(format!("https://127.0.0.1:{}", gateway.flight_addr.port()))
+        .unwrap()
+        .tls_config(flight_tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut flight = FlightSqlServiceClient::new(channel);
+    flight.handshake("analyst", "analyst").await.unwrap();
+    let info = flight
+        .execute("SELECT MEASURE(line_items) AS over_flight_tls FROM sales".into(), None)
+        .await
+        .unwrap();
+    let mut batches = Vec::new();
+    for endpoint in info.endpoint {
+        let stream = flight.do_get(endpoint.ticket.unwrap()).await.unwrap();
+        batches.extend(stream.try_collect::<Vec<_>>().await.unwrap());
+    }
+    assert_eq!(common::batch_rows(&batches), expected);
+    let plaintext = Channel::from_shared(format!("http://127.0.0.1:{}", gateway.flight_addr.port())).unwrap();
+    let refused = match plaintext.connect().await {
+        Ok(channel) => FlightSqlServiceClient::new(channel)
+            .handshake("analyst", "analyst")
+            .await
+            .is_err(),
+        Err(_) => true,
+    };
+    assert!(refused, "plaintext Flight must not be served when TLS is configured");
+
     // A certificate the client does not trust: verify-full fails on the client's side.
     let other = tempfile::tempdir().unwrap();
     make_certificates(other.path());
@@ -138,10 +174,15 @@ async fn psql_verifies_the_certificate_and_plaintext_is_refused_when_required() 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap_or_default();
-        let query = audit.lines().find(|l| l.contains("MEASURE(line_items)"));
+        let query = audit.lines().find(|l| l.contains("MEASURE(line_items) FROM"));
+        let over_flight = audit.lines().find(|l| l.contains("over_flight_tls"));
         let refusal = audit.lines().any(|l| l.contains("login_failed") && l.contains("28000"));
-        if let (Some(line), true) = (query, refusal) {
+        if let (Some(line), Some(flight_line), true) = (query, over_flight, refusal) {
             assert!(line.contains("\"tls\":true"), "{line}");
+            assert!(
+                flight_line.contains("\"tls\":true") && flight_line.contains("\"protocol\":\"flight\""),
+                "{flight_line}"
+            );
             break;
         }
         assert!(std::time::Instant::now() < deadline, "audit lines missing:\n{audit}");

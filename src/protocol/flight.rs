@@ -45,6 +45,8 @@ use tokio_util::sync::CancellationToken;
 use tonic::metadata::MetadataValue;
 use tonic::{Code, Request, Response, Status, Streaming};
 
+use tonic::transport::ServerTlsConfig;
+
 use crate::audit::Client;
 use crate::deployment::CurrentDeployment;
 use crate::engine::{Engine, SERVER_VERSION};
@@ -841,11 +843,27 @@ impl FlightSqlService for FlightSqlFrontend {
 }
 
 /// Serve Flight SQL (and plain Flight) on `listener` until `stopping` fires.
-pub async fn serve(listener: tokio::net::TcpListener, frontend: FlightFrontend, stopping: CancellationToken) {
+/// `tls`: serve only TLS (gRPC offers no upgrade from plaintext on one port).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    frontend: FlightFrontend,
+    tls: Option<ServerTlsConfig>,
+    stopping: CancellationToken,
+) {
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let service =
         arrow_flight::flight_service_server::FlightServiceServer::new(frontend).max_decoding_message_size(64 << 20);
-    let served = tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        server = match server.tls_config(tls) {
+            Ok(server) => server,
+            Err(e) => {
+                tracing::error!(error = %e, "the Flight SQL server cannot use its TLS configuration");
+                return;
+            }
+        };
+    }
+    let served = server
         .add_service(service)
         .serve_with_incoming_shutdown(incoming, stopping.cancelled())
         .await;
@@ -859,7 +877,11 @@ fn client_of<T>(request: &Request<T>) -> Client {
     Client {
         protocol: "flight",
         address: request.remote_addr(),
-        tls: false,
+        // Set by tonic's TLS acceptor on every connection it serves (and only then).
+        tls: request
+            .extensions()
+            .get::<tonic::transport::server::TlsConnectInfo<tonic::transport::server::TcpConnectInfo>>()
+            .is_some(),
     }
 }
 

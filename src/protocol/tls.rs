@@ -1,5 +1,6 @@
-//! TLS for the wires (rustls with ring, the provider pgwire's acceptor already uses): the configured certificate
-//! chain and key, checked to belong together, offered by ALPN as `postgresql` so PostgreSQL 17's direct TLS works too.
+//! TLS for the wires (rustls with ring, the provider pgwire's acceptor already uses), from one configuration: for
+//! PostgreSQL the certificate chain and key, checked to belong together, offered by ALPN as `postgresql` so
+//! PostgreSQL 17's direct TLS works too; for Flight SQL the same pair as tonic's server identity.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use rustls::ServerConfig;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
+use tonic::transport::{Identity, ServerTlsConfig};
 
 use crate::config::TlsConfig;
 
@@ -21,8 +23,28 @@ pub enum TlsError {
     Invalid { path: String, message: String },
 }
 
+/// TLS for both wires, ready to serve.
+#[derive(Clone)]
+pub struct WireTls {
+    /// For PostgreSQL connections that ask for it (SSLRequest, or PostgreSQL 17's direct TLS).
+    pub pg: TlsAcceptor,
+    /// For every Flight SQL connection (gRPC offers no upgrade from plaintext on one port).
+    pub flight: ServerTlsConfig,
+}
+
+impl WireTls {
+    pub fn load(config: &TlsConfig) -> Result<Self, TlsError> {
+        let pg = acceptor(config)?;
+        let identity = Identity::from_pem(read(&config.cert_file)?, read(&config.key_file)?);
+        Ok(Self {
+            pg,
+            flight: ServerTlsConfig::new().identity(identity),
+        })
+    }
+}
+
 /// An acceptor for `config`'s certificate and key.
-pub fn acceptor(config: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
+fn acceptor(config: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     let certificates = read(&config.cert_file)?;
     let chain = CertificateDer::pem_slice_iter(&certificates)
         .collect::<Result<Vec<_>, _>>()
