@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use arrow_flight::sql::CommandGetTables;
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use common::{assert_same, message_rows, reference, reference_rows};
-use futures::{StreamExt, TryStreamExt};
+use futures::TryStreamExt;
 use semgate::Config;
 use tokio_postgres::{Client, NoTls};
 use tonic::transport::Channel;
@@ -412,13 +412,7 @@ async fn flight_sql_serves_the_same_worlds() {
     let mut client = flight_client().await;
     client.handshake("emea", "emea").await.unwrap();
     let info = client.execute(BY_REGION.into(), None).await.unwrap();
-    let mut batches = Vec::new();
-    for endpoint in info.endpoint {
-        let mut stream = client.do_get(endpoint.ticket.unwrap()).await.unwrap();
-        while let Some(batch) = stream.next().await {
-            batches.push(batch.unwrap());
-        }
-    }
+    let batches = common::flight_batches(&mut client, info).await;
     assert_same(
         "flight emea",
         &common::batch_rows(&batches),
@@ -449,11 +443,7 @@ async fn flight_sql_serves_the_same_worlds() {
             })
             .await
             .unwrap();
-        let mut tables = Vec::new();
-        for endpoint in info.endpoint {
-            let stream = client.do_get(endpoint.ticket.unwrap()).await.unwrap();
-            tables.extend(stream.try_collect::<Vec<_>>().await.unwrap());
-        }
+        let tables = common::flight_batches(&mut client, info).await;
         let rows = common::batch_rows(&tables);
         let names: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
         assert_eq!(names, expected, "{user}");
@@ -591,10 +581,7 @@ async fn every_statement_and_failed_login_leaves_an_audit_line() {
     flight.handshake("emea", "emea").await.unwrap();
     let over_flight = "SELECT MEASURE(order_count) AS audited_flight FROM sales";
     let info = flight.execute(over_flight.into(), None).await.unwrap();
-    for endpoint in info.endpoint {
-        let stream = flight.do_get(endpoint.ticket.unwrap()).await.unwrap();
-        let _: Vec<_> = stream.try_collect().await.unwrap();
-    }
+    common::flight_batches(&mut flight, info).await;
     let line = audit_line(|l| l["statement"] == over_flight).await;
     assert_eq!(
         (line["protocol"].as_str(), line["rows"].as_u64()),

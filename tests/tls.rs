@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::Command;
 
 use arrow_flight::sql::client::FlightSqlServiceClient;
-use futures::TryStreamExt;
 use semgate::config::TlsConfig;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
@@ -147,11 +146,7 @@ async fn psql_verifies_the_certificate_and_plaintext_is_refused_when_required() 
         .execute("SELECT MEASURE(line_items) AS over_flight_tls FROM sales".into(), None)
         .await
         .unwrap();
-    let mut batches = Vec::new();
-    for endpoint in info.endpoint {
-        let stream = flight.do_get(endpoint.ticket.unwrap()).await.unwrap();
-        batches.extend(stream.try_collect::<Vec<_>>().await.unwrap());
-    }
+    let batches = common::flight_batches(&mut flight, info).await;
     assert_eq!(common::batch_rows(&batches), expected);
     let plaintext = Channel::from_shared(format!("http://127.0.0.1:{}", gateway.flight_addr.port())).unwrap();
     let refused = match plaintext.connect().await {

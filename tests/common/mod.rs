@@ -160,6 +160,19 @@ pub async fn reference_rows(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>>
     batch_rows(&batches)
 }
 
+/// Every batch of every endpoint of a Flight SQL answer.
+pub async fn flight_batches(
+    client: &mut arrow_flight::sql::client::FlightSqlServiceClient<tonic::transport::Channel>,
+    info: arrow_flight::FlightInfo,
+) -> Vec<RecordBatch> {
+    let mut batches = Vec::new();
+    for endpoint in info.endpoint {
+        let stream = client.do_get(endpoint.ticket.unwrap()).await.unwrap();
+        batches.extend(futures::TryStreamExt::try_collect::<Vec<_>>(stream).await.unwrap());
+    }
+    batches
+}
+
 /// Arrow batches as text rows (NULL → "NULL"), formatted like the reference's.
 pub fn batch_rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
     let options = FormatOptions::default().with_null("NULL");
