@@ -9,11 +9,13 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-target}"
 export SEMGATE_TEST_DATA_DIR="${SEMGATE_TEST_DATA_DIR:-/var/tmp/semgate-test-data}"
 
 # Real clients from Debian's packages: psql, and pgjdbc for the JDBC tests; OpenSSL headers for the PostgreSQL and
-# MySQL source drivers (native-tls). tests/federation.rs installs MariaDB itself (examples/federated/setup.sh).
+# MySQL source drivers (native-tls), and the openssl command for test certificates. tests/federation.rs installs MariaDB itself (examples/federated/setup.sh).
 missing=()
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v psql >/dev/null || missing+=(postgresql-client)
+# tests/tls.rs makes a throwaway certificate authority with the openssl command.
+command -v openssl >/dev/null || missing+=(openssl)
 ls /usr/share/java/postgresql*.jar >/dev/null 2>&1 || missing+=(libpostgresql-jdbc-java)
 command -v javac >/dev/null || missing+=(default-jdk-headless)
 if [ ${#missing[@]} -gt 0 ]; then
