@@ -37,6 +37,8 @@ pub struct Deployment {
     late: LateViews,
     /// Backends by policy context, built on first use (and at start for the configured users).
     backends: Mutex<HashMap<PolicyContext, Arc<Backend>>>,
+    /// Each user's backend once found, so a login does not restrict the model again.
+    by_user: Mutex<HashMap<String, Arc<Backend>>>,
     /// What outlives reloads: the audit trail, the open sessions per user.
     pub lasting: Lasting,
     /// Distinguishes this deployment from the ones before and after it.
@@ -134,6 +136,7 @@ impl Deployment {
             llm,
             late,
             backends: Mutex::new(HashMap::new()),
+            by_user: Mutex::new(HashMap::new()),
             lasting,
             generation: GENERATIONS.fetch_add(1, Ordering::Relaxed),
         };
@@ -166,6 +169,19 @@ impl Deployment {
 
     /// The backend `user`'s sessions run on: the model as their policies let them read it.
     pub fn backend(&self, user: &str) -> Result<Arc<Backend>, Error> {
+        if let Some(backend) = self.by_user.lock().expect("by-user lock").get(user) {
+            return Ok(backend.clone());
+        }
+        let backend = self.backend_of_context(user)?;
+        self.by_user
+            .lock()
+            .expect("by-user lock")
+            .insert(user.to_string(), backend.clone());
+        Ok(backend)
+    }
+
+    /// The backend of `user`'s policy context, built if no user of that context had one yet.
+    fn backend_of_context(&self, user: &str) -> Result<Arc<Backend>, Error> {
         let identity = self
             .users
             .get(user)

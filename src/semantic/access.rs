@@ -4,7 +4,6 @@
 //! rows. Attribute values enter row filters as typed literals, never as SQL text.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -441,16 +440,6 @@ impl View {
 /// they share cached answers; different otherwise.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PolicyContext(String);
-
-impl fmt::Display for PolicyContext {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            write!(f, "everything")
-        } else {
-            write!(f, "{}", self.0)
-        }
-    }
-}
 
 impl PolicyContext {
     pub fn as_str(&self) -> &str {

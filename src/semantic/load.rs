@@ -1041,22 +1041,15 @@ impl Loader<'_> {
         }
         let mut members = |level: &Option<MemberLevelSpec>, default: Members, what: &str| -> Members {
             let Some(level) = level else { return default };
+            // `None`: every member ("*").
             let list = |list: &MemberList| match list {
-                MemberList::All(star) if star == "*" => Ok(None),
-                MemberList::All(name) => Ok(Some(BTreeSet::from([name.clone()]))),
-                MemberList::Names(names) => Ok::<_, ()>(Some(names.iter().cloned().collect())),
+                MemberList::All(star) if star == "*" => None,
+                MemberList::All(name) => Some(BTreeSet::from([name.clone()])),
+                MemberList::Names(names) => Some(names.iter().cloned().collect()),
             };
             let resolved = match (&level.includes, &level.excludes) {
-                (Some(includes), None) => match list(includes) {
-                    Ok(None) => Members::All,
-                    Ok(Some(names)) => Members::Only(names),
-                    Err(()) => default,
-                },
-                (None, Some(excludes)) => match list(excludes) {
-                    Ok(None) => Members::Only(BTreeSet::new()),
-                    Ok(Some(names)) => Members::AllBut(names),
-                    Err(()) => default,
-                },
+                (Some(includes), None) => list(includes).map_or(Members::All, Members::Only),
+                (None, Some(excludes)) => list(excludes).map_or(Members::Only(BTreeSet::new()), Members::AllBut),
                 _ => {
                     self.error(
                         span,
