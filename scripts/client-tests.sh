@@ -29,4 +29,4 @@ for _ in $(seq 1 600); do
 done
 grep -q "semgate is ready" "$log" || { cat "$log"; echo "gateway did not start"; exit 1; }
 
-SEMGATE_PORT=$port SEMGATE_FLIGHT_PORT=$flight_port SEMGATE_TPCH_DIR="$data_dir/tpch-sf0.01" "$venv/bin/python" -m pytest -q tests/clients
+SEMGATE_BIN="$CARGO_TARGET_DIR/debug/semgate" SEMGATE_PORT=$port SEMGATE_FLIGHT_PORT=$flight_port SEMGATE_TPCH_DIR="$data_dir/tpch-sf0.01" "$venv/bin/python" -m pytest -q tests/clients

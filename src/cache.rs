@@ -33,6 +33,7 @@ use moka::notification::RemovalCause;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::Engine;
+use crate::metrics::METRICS;
 use crate::semantic::provider::SemanticViewTable;
 
 /// Statement texts remembered for the fast path.
@@ -100,12 +101,29 @@ enum Unfilled {
     TooLarge(Mutex<Option<(Vec<RecordBatch>, SendableRecordBatchStream)>>),
 }
 
-/// Counters for `semgate.cache_stats`.
+/// Counters for `semgate_cache_stats()` (this model's cache), also counted in the process's metrics (every cache).
 #[derive(Default)]
 struct Stats {
     hits: AtomicU64,
     misses: AtomicU64,
     evictions: AtomicU64,
+}
+
+impl Stats {
+    fn hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        METRICS.cache_hit();
+    }
+
+    fn miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        METRICS.cache_miss();
+    }
+
+    fn eviction(&self) {
+        self.evictions.fetch_add(1, Ordering::Relaxed);
+        METRICS.cache_eviction();
+    }
 }
 
 pub struct ResultCache {
@@ -139,7 +157,7 @@ impl ResultCache {
             .expire_after(PerEntryTtl)
             .eviction_listener(move |_key, _entry, cause| {
                 if matches!(cause, RemovalCause::Size | RemovalCause::Expired) {
-                    evictions.evictions.fetch_add(1, Ordering::Relaxed);
+                    evictions.eviction();
                 }
             })
             .build();
@@ -162,7 +180,7 @@ impl ResultCache {
         let (key, schema) = self.texts.get(&(text.to_string(), policy.to_string()))?;
         let entry = self.entries.get(&key).await?;
         let stream = replay(&entry.batches, schema).ok()?;
-        self.stats.hits.fetch_add(1, Ordering::Relaxed);
+        self.stats.hit();
         tracing::debug!(cache = "hit", "result cache, by statement text");
         Some(stream)
     }
@@ -207,10 +225,10 @@ impl ResultCache {
         match self.entries.try_get_with(key, fill).await {
             Ok(entry) => {
                 let outcome = if ran_here.load(Ordering::Relaxed) {
-                    self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                    self.stats.miss();
                     CacheUse::Miss
                 } else {
-                    self.stats.hits.fetch_add(1, Ordering::Relaxed);
+                    self.stats.hit();
                     CacheUse::Hit
                 };
                 tracing::info!(
@@ -223,7 +241,7 @@ impl ResultCache {
                 Ok((replay(&entry.batches, schema)?, outcome))
             }
             Err(unfilled) if ran_here.load(Ordering::Relaxed) => {
-                self.stats.misses.fetch_add(1, Ordering::Relaxed);
+                self.stats.miss();
                 match unfilled.as_ref() {
                     Unfilled::Failed(e) => Err(DataFusionError::Shared(e.clone())),
                     Unfilled::TooLarge(parts) => {
@@ -305,9 +323,14 @@ impl ResultCache {
         Ok(ttl.filter(|_| deterministic))
     }
 
-    async fn stats_batch(&self) -> Result<RecordBatch> {
-        // Entry counts and sizes settle once moka's pending maintenance has run.
+    /// How many results the cache holds, and their size in bytes (after moka's pending maintenance).
+    pub async fn usage(&self) -> (u64, u64) {
         self.entries.run_pending_tasks().await;
+        (self.entries.entry_count(), self.entries.weighted_size())
+    }
+
+    async fn stats_batch(&self) -> Result<RecordBatch> {
+        let (entries, bytes) = self.usage().await;
         let value = |v: u64| Arc::new(UInt64Array::from(vec![v])) as _;
         Ok(RecordBatch::try_new(
             stats_schema(),
@@ -315,8 +338,8 @@ impl ResultCache {
                 value(self.stats.hits.load(Ordering::Relaxed)),
                 value(self.stats.misses.load(Ordering::Relaxed)),
                 value(self.stats.evictions.load(Ordering::Relaxed)),
-                value(self.entries.entry_count()),
-                value(self.entries.weighted_size()),
+                value(entries),
+                value(bytes),
                 value(self.config.capacity_bytes),
             ],
         )?)

@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use marked_yaml::Spanned;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::audit::AuditConfig;
 use crate::cache::CacheConfig;
 use crate::demo;
+use crate::error::Error;
 use crate::nl::LlmConfig;
 use crate::semantic::ModelText;
 use crate::semantic::access::Identity;
@@ -38,14 +40,21 @@ pub enum ConfigError {
     Other(String),
 }
 
-/// The configuration file as written.
-#[derive(Debug, Deserialize)]
+/// The configuration file as written (also published as JSON Schema: `semgate schema config`).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     /// PostgreSQL wire address, e.g. 127.0.0.1:5433.
+    #[schemars(with = "Option<String>")]
     pg_addr: Option<Spanned<String>>,
     /// Arrow Flight SQL address, e.g. 127.0.0.1:50051.
+    #[schemars(with = "Option<String>")]
     flight_addr: Option<Spanned<String>>,
+    /// HTTP address of `/metrics` (Prometheus), `/healthz` and `/readyz`, e.g. 127.0.0.1:9187; none when unset.
+    #[schemars(with = "Option<String>")]
+    admin_addr: Option<Spanned<String>>,
+    /// How log lines are written to stderr: `text` (the default) or `json` (one object per line, for log shippers).
+    log_format: Option<LogFormat>,
     /// The database name clients connect to.
     database: Option<String>,
     /// Where `${data_dir}` in source locations points; relative to this file.
@@ -55,6 +64,11 @@ struct ConfigFile {
     #[serde(default)]
     users: Vec<UserFile>,
     max_connections: Option<usize>,
+    /// Memory all queries together may use (`512MB`, `2GB`; PostgreSQL's units kB, MB, GB, TB): beyond their share,
+    /// aggregations, sorts and joins spill to files under `<data_dir>/spill`; a query that still cannot fit fails with
+    /// SQLSTATE 53200. Unset: no limit.
+    #[schemars(with = "Option<String>")]
+    memory_limit: Option<Spanned<String>>,
     /// Seconds a PostgreSQL client has to authenticate before its connection is closed (PostgreSQL's
     /// `authentication_timeout`); default 60.
     authentication_timeout_secs: Option<u64>,
@@ -63,11 +77,20 @@ struct ConfigFile {
     cache: Option<CacheFile>,
     /// The audit trail: one JSON line per statement and failed login; none without this section.
     audit: Option<AuditFile>,
-    /// TLS for the PostgreSQL wire.
+    /// TLS for the PostgreSQL wire and Flight SQL.
     tls: Option<TlsFile>,
 }
 
-#[derive(Debug, Deserialize)]
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TlsFile {
     /// The server's certificate chain (PEM), relative to this file.
@@ -75,7 +98,29 @@ struct TlsFile {
     /// Its private key (PEM).
     key_file: String,
     /// disable, prefer (the default: TLS for clients that ask) or require (plaintext clients are refused).
-    mode: Option<Spanned<String>>,
+    mode: Option<TlsMode>,
+    /// Ask clients for a certificate, verified against the CAs of this PEM file (needed by `cert_identity` users).
+    client_ca_file: Option<String>,
+    /// optional (the default: clients without a certificate log in with a password) or required (the TLS handshake
+    /// fails without a valid certificate).
+    client_cert: Option<ClientCertificate>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum TlsMode {
+    Disable,
+    #[default]
+    Prefer,
+    Require,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum ClientCertificate {
+    #[default]
+    Optional,
+    Required,
 }
 
 /// TLS as configured: the certificate and key files, and whether plaintext clients are still served.
@@ -85,9 +130,13 @@ pub struct TlsConfig {
     pub key_file: PathBuf,
     /// Refuse clients that do not use TLS (SQLSTATE 28000).
     pub required: bool,
+    /// The CAs client certificates are verified against; `None`: clients are not asked for one.
+    pub client_ca_file: Option<PathBuf>,
+    /// A client without a valid certificate fails the handshake.
+    pub client_cert_required: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AuditFile {
     /// A file lines are appended to, relative to this file.
@@ -98,7 +147,7 @@ struct AuditFile {
     redact_literals: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CacheFile {
     /// Total size of cached results in MiB (0 turns the cache off); default 256.
@@ -107,21 +156,26 @@ struct CacheFile {
     ttl_secs: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AskFile {
     /// An OpenAI-compatible LLM, consulted when the offline resolver is not confident.
     llm: Option<LlmConfig>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct UserFile {
+    #[schemars(with = "String")]
     name: Spanned<String>,
     /// A literal password (fine for demos); prefer `password_env`.
     password: Option<String>,
     /// The environment variable holding the password.
+    #[schemars(with = "Option<String>")]
     password_env: Option<Spanned<String>>,
+    /// Certificate-only login (PgBouncer's `auth_type = cert`): the client certificate's subject CN must be this;
+    /// no password. Needs `tls.client_ca_file`.
+    cert_identity: Option<String>,
     /// Groups access policies name (`group: regional`).
     #[serde(default)]
     groups: Vec<String>,
@@ -129,12 +183,13 @@ struct UserFile {
     #[serde(default)]
     attributes: BTreeMap<String, AttributeValue>,
     /// The user's default `statement_timeout` (`30s`, `500ms`; PostgreSQL's units).
+    #[schemars(with = "Option<String>")]
     statement_timeout: Option<Spanned<String>>,
     /// How many sessions the user may have open at once (SQLSTATE 53300 beyond); unset: no limit of their own.
     max_connections: Option<usize>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 enum AttributeValue {
     One(String),
@@ -144,7 +199,10 @@ enum AttributeValue {
 /// One user who may log in.
 #[derive(Debug, Clone)]
 pub struct User {
-    pub password: String,
+    /// What SCRAM checks; `None` for a `cert_identity` user.
+    pub password: Option<String>,
+    /// The client certificate CN that logs this user in, instead of a password.
+    pub cert_identity: Option<String>,
     /// Who they are to access policies.
     pub identity: Identity,
     /// Their sessions' default `statement_timeout`, as written (checked when the configuration is read).
@@ -163,11 +221,37 @@ impl Users {
     }
 
     pub fn password(&self, user: &str) -> Option<&str> {
-        self.0.get(user).map(|u| u.password.as_str())
+        self.0.get(user).and_then(|u| u.password.as_deref())
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
+    }
+
+    /// Whether `password` is `user`'s (compared in constant time).
+    pub fn check_password(&self, user: &str, password: &str) -> Result<(), Error> {
+        match self.password(user) {
+            Some(expected) if constant_time_eq(expected.as_bytes(), password.as_bytes()) => Ok(()),
+            _ => Err(Error::PasswordFailed(user.to_string())),
+        }
+    }
+
+    /// Whether a client certificate whose subject CN is `common_name` (verified against the configured CAs by the
+    /// TLS handshake) logs in `user`, a `cert_identity` user.
+    pub fn check_certificate(&self, user: &str, common_name: Option<&str>) -> Result<(), Error> {
+        let failed = |why: &str| Error::CertificateFailed {
+            user: user.to_string(),
+            why: why.to_string(),
+        };
+        let expected = self
+            .get(user)
+            .and_then(|u| u.cert_identity.as_deref())
+            .ok_or_else(|| failed("the user does not log in by certificate"))?;
+        match common_name {
+            None => Err(failed("no client certificate was presented")),
+            Some(name) if name == expected => Ok(()),
+            Some(name) => Err(failed(&format!("the certificate's CN is \"{name}\""))),
+        }
     }
 
     /// Let `name` log in with `password` (replacing a user of that name), in `groups`.
@@ -175,7 +259,8 @@ impl Users {
         self.0.insert(
             name.to_string(),
             User {
-                password: password.to_string(),
+                password: Some(password.to_string()),
+                cert_identity: None,
                 identity: Identity {
                     name: name.to_string(),
                     groups: groups.iter().map(|g| g.to_string()).collect(),
@@ -185,6 +270,15 @@ impl Users {
                 max_connections: None,
             },
         );
+    }
+
+    /// Let `name` log in with a client certificate whose CN is `common_name` (and no password), in `groups`.
+    pub fn add_certificate_user(&mut self, name: &str, common_name: &str, groups: &[&str]) {
+        self.add(name, "", groups);
+        if let Some(user) = self.0.get_mut(name) {
+            user.password = None;
+            user.cert_identity = Some(common_name.to_string());
+        }
     }
 
     /// Limit user `name` (added before) to `limit` open sessions.
@@ -211,6 +305,9 @@ pub struct Config {
     pub path: Option<PathBuf>,
     pub pg_addr: SocketAddr,
     pub flight_addr: SocketAddr,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served; `None`: nowhere.
+    pub admin_addr: Option<SocketAddr>,
+    pub log_format: LogFormat,
     pub database: String,
     pub users: Users,
     pub model: Vec<ModelText>,
@@ -218,6 +315,8 @@ pub struct Config {
     /// Set for the embedded demo: TPC-H data of this scale is generated under `data_dir` before serving.
     pub demo_scale: Option<f64>,
     pub max_connections: usize,
+    /// Bytes all queries together may use (spilling beyond); `None`: no limit.
+    pub memory_limit: Option<u64>,
     /// How long in-flight work may run after a shutdown signal before connections are closed.
     pub shutdown_grace: Duration,
     /// How long a connection may take to authenticate (PostgreSQL's `authentication_timeout`).
@@ -227,7 +326,7 @@ pub struct Config {
     pub cache: CacheConfig,
     /// Where audit lines go.
     pub audit: AuditConfig,
-    /// TLS for the PostgreSQL wire; `None`: plaintext only.
+    /// TLS for the PostgreSQL wire and Flight SQL; `None`: plaintext only.
     pub tls: Option<TlsConfig>,
 }
 
@@ -238,6 +337,8 @@ impl Config {
             path: None,
             pg_addr: DEFAULT_PG_ADDR.parse().expect("valid default"),
             flight_addr: DEFAULT_FLIGHT_ADDR.parse().expect("valid default"),
+            admin_addr: None,
+            log_format: LogFormat::Text,
             database: DEFAULT_DATABASE.into(),
             users: demo::users(),
             model: demo::DEMO_MODEL
@@ -251,6 +352,7 @@ impl Config {
             data_dir: data_dir.into(),
             demo_scale: Some(scale),
             max_connections: 256,
+            memory_limit: None,
             shutdown_grace: Duration::from_secs(5),
             authentication_timeout: DEFAULT_AUTHENTICATION_TIMEOUT,
             llm: None,
@@ -307,14 +409,23 @@ impl Config {
         };
         let mut users = Users::default();
         for user in &file.users {
-            let password = match (&user.password, &user.password_env) {
-                (Some(p), None) => p.clone(),
-                (None, Some(var)) => std::env::var(var.as_str())
-                    .map_err(|_| invalid(Some(var.span()), format!("environment variable {} is not set", **var)))?,
+            let password = match (&user.password, &user.password_env, &user.cert_identity) {
+                (Some(p), None, None) => Some(p.clone()),
+                (None, Some(var), None) => Some(
+                    std::env::var(var.as_str())
+                        .map_err(|_| invalid(Some(var.span()), format!("environment variable {} is not set", **var)))?,
+                ),
+                (None, None, Some(_)) if file.tls.as_ref().is_some_and(|t| t.client_ca_file.is_some()) => None,
+                (None, None, Some(_)) => {
+                    return Err(invalid(
+                        Some(user.name.span()),
+                        "`cert_identity` needs `tls.client_ca_file`: the CAs that sign client certificates".into(),
+                    ));
+                }
                 _ => {
                     return Err(invalid(
                         Some(user.name.span()),
-                        "a user needs exactly one of `password`, `password_env`".into(),
+                        "a user needs exactly one of `password`, `password_env`, `cert_identity`".into(),
                     ));
                 }
             };
@@ -341,6 +452,7 @@ impl Config {
                 user.name.to_string(),
                 User {
                     password,
+                    cert_identity: user.cert_identity.clone(),
                     identity: Identity {
                         name: user.name.to_string(),
                         groups: user.groups.iter().cloned().collect(),
@@ -377,22 +489,23 @@ impl Config {
         }
         let tls = match &file.tls {
             Some(tls) => {
-                let required = match tls.mode.as_ref().map(|m| m.as_str()) {
-                    None | Some("prefer") => Some(false),
-                    Some("require") => Some(true),
-                    Some("disable") => None,
-                    Some(other) => {
-                        let span = tls.mode.as_ref().map(|m| m.span());
-                        return Err(invalid(
-                            span,
-                            format!("tls mode `{other}`: use disable, prefer or require"),
-                        ));
-                    }
+                let client_cert_required = tls.client_cert == Some(ClientCertificate::Required);
+                if client_cert_required && tls.client_ca_file.is_none() {
+                    return Err(ConfigError::Other(format!(
+                        "{shown}: tls client_cert `required` needs `client_ca_file`"
+                    )));
+                }
+                let required = match tls.mode.unwrap_or_default() {
+                    TlsMode::Prefer => Some(false),
+                    TlsMode::Require => Some(true),
+                    TlsMode::Disable => None,
                 };
                 required.map(|required| TlsConfig {
                     cert_file: base.join(&tls.cert_file),
                     key_file: base.join(&tls.key_file),
                     required,
+                    client_ca_file: tls.client_ca_file.as_ref().map(|f| base.join(f)),
+                    client_cert_required,
                 })
             }
             None => None,
@@ -401,12 +514,24 @@ impl Config {
             path: Some(path.to_path_buf()),
             pg_addr: address(&file.pg_addr, DEFAULT_PG_ADDR)?,
             flight_addr: address(&file.flight_addr, DEFAULT_FLIGHT_ADDR)?,
+            admin_addr: match &file.admin_addr {
+                Some(_) => Some(address(&file.admin_addr, "")?),
+                None => None,
+            },
+            log_format: file.log_format.unwrap_or_default(),
             database: file.database.unwrap_or_else(|| DEFAULT_DATABASE.into()),
             users,
             model,
             data_dir: base.join(file.data_dir.as_deref().unwrap_or(".")),
             demo_scale: None,
             max_connections: file.max_connections.unwrap_or(256),
+            memory_limit: match &file.memory_limit {
+                Some(limit) => Some(
+                    memory_setting(limit)
+                        .map_err(|hint| invalid(Some(limit.span()), format!("memory_limit `{}`: {hint}", **limit)))?,
+                ),
+                None => None,
+            },
             shutdown_grace: Duration::from_secs(5),
             authentication_timeout: file
                 .authentication_timeout_secs
@@ -434,6 +559,16 @@ impl Config {
     }
 }
 
+/// Whether two byte strings are equal, in a time that does not depend on where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The configuration file's JSON Schema.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(ConfigFile)
+}
+
 /// A file, or the `*.yml` / `*.yaml` files of a directory in name order.
 fn model_files(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
     if !path.is_dir() {
@@ -449,6 +584,31 @@ fn model_files(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+/// A memory size as PostgreSQL writes them (`work_mem`): a number and a unit among B, kB, MB, GB, TB (case does not
+/// matter here); a number alone is bytes. The error is a hint.
+pub fn memory_setting(value: &str) -> Result<u64, &'static str> {
+    const HINT: &str = "write a size such as 512MB or 2GB (units B, kB, MB, GB, TB)";
+    let value = value.trim().to_lowercase();
+    let split = value
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().map_err(|_| HINT)?;
+    let scale: f64 = match unit.trim() {
+        "" | "b" => 1.0,
+        "kb" => 1024.0,
+        "mb" => 1024.0 * 1024.0,
+        "gb" => 1024.0 * 1024.0 * 1024.0,
+        "tb" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(HINT),
+    };
+    let bytes = number * scale;
+    if !bytes.is_finite() || bytes < 1.0 || bytes > u64::MAX as f64 {
+        return Err(HINT);
+    }
+    Ok(bytes as u64)
 }
 
 /// A duration setting as PostgreSQL reads it (`statement_timeout`): milliseconds, or a number with a unit (us, ms,
@@ -474,4 +634,21 @@ pub fn duration_setting(value: &str) -> Result<Option<Duration>, &'static str> {
         return Err("the largest timeout is 2147483647 ms (about 24 days); 0 turns it off");
     }
     Ok((millis > 0.0).then(|| Duration::from_secs_f64(millis / 1e3)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::memory_setting;
+
+    #[test]
+    fn memory_sizes_read_like_postgresql() {
+        assert_eq!(memory_setting("512MB"), Ok(512 << 20));
+        assert_eq!(memory_setting("2GB"), Ok(2 << 30));
+        assert_eq!(memory_setting("64kB"), Ok(64 << 10));
+        assert_eq!(memory_setting("1.5 gb"), Ok(3 << 29));
+        assert_eq!(memory_setting("1000"), Ok(1000));
+        assert!(memory_setting("lots").is_err());
+        assert!(memory_setting("0MB").is_err());
+        assert!(memory_setting("12 parsecs").is_err());
+    }
 }

@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
+use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::audit::{AuditLog, Client};
 use crate::cache::{CacheStatsFunction, ResultCache};
 use crate::config::Users;
 use crate::engine::{Engine, TableFunction};
 use crate::error::Error;
+use crate::metrics::METRICS;
 use crate::nl::{Asker, LlmConfig};
 use crate::semantic::SemanticModel;
 use crate::semantic::access::PolicyContext;
@@ -52,14 +54,30 @@ pub struct Lasting {
     pub audit: Arc<AuditLog>,
     /// Open sessions by user, for the users' `max_connections`.
     open: Arc<Mutex<HashMap<String, usize>>>,
+    /// The memory pool (`memory_limit`) and spill files every engine shares, across reloads too.
+    runtime: Arc<RuntimeEnv>,
 }
 
 impl Lasting {
-    pub fn new(audit: AuditLog) -> Self {
+    pub fn new(audit: AuditLog, runtime: Arc<RuntimeEnv>) -> Self {
         Self {
             audit: Arc::new(audit),
             open: Arc::default(),
+            runtime,
         }
+    }
+
+    /// A login that did not succeed: audited and counted. `sqlstate` says why (28P01 password, 28000 credentials
+    /// or TLS, 3D000 database).
+    pub fn login_failed(&self, user: &str, client: &Client, message: &str, sqlstate: &str) {
+        self.audit.login_failed(user, client, message, sqlstate);
+        let reason = match sqlstate {
+            "28P01" => "password",
+            "28000" => "credentials",
+            "3D000" => "database",
+            _ => "protocol",
+        };
+        METRICS.authentication_failed(client.protocol, reason);
     }
 
     /// A place among `user`'s open sessions, given back when the slot is dropped; refused beyond `limit`.
@@ -150,11 +168,51 @@ impl Deployment {
         &self.database
     }
 
+    /// How many results the cache holds, and their size.
+    pub async fn cache_usage(&self) -> (u64, u64) {
+        self.cache.usage().await
+    }
+
+    /// Whether a client asking for `database` (PostgreSQL's default: the user's name) reaches the one served.
+    pub fn check_database(&self, database: Option<&str>, user: &str) -> Result<(), Error> {
+        let asked = database.unwrap_or(user);
+        if asked == self.database {
+            return Ok(());
+        }
+        Err(Error::NoSuchDatabase {
+            asked: asked.to_string(),
+            served: self.database.clone(),
+        })
+    }
+
+    /// What keeps this deployment from answering every view now: views waiting for a database that was down at
+    /// start-up, and databases that do not answer a round trip (each checked within its connect timeout, all at
+    /// once). Empty: ready.
+    pub async fn unready(&self) -> Vec<String> {
+        let waiting = self
+            .model
+            .unavailable
+            .iter()
+            .map(|(view, why)| format!("view {view} waits: {why}"));
+        let checks = self.model.databases.iter().map(|database| async move {
+            database
+                .check()
+                .await
+                .err()
+                .map(|why| format!("source {}: {why}", database.name()))
+        });
+        let failing = futures::future::join_all(checks).await.into_iter().flatten();
+        waiting.chain(failing).collect()
+    }
+
     /// A new session for `user` (authenticated by the caller), on their policy context's backend.
     /// `current`: where the session finds the deployment that replaces this one.
     pub fn session(&self, user: &str, client: Client, current: &CurrentDeployment) -> Result<Session, Error> {
         let configured = self.users.get(user).ok_or_else(|| unknown(user))?;
-        let slot = self.lasting.claim(user, configured.max_connections)?;
+        let slot = self
+            .lasting
+            .claim(user, configured.max_connections)
+            .inspect_err(|_| METRICS.connection_refused(client.protocol, "max_connections"))?;
         let backend = self.backend(user)?;
         let backends: Arc<dyn Backends> = Arc::new(Current(current.clone()));
         Ok(Session::new(
@@ -202,6 +260,7 @@ impl Deployment {
             vec![cache_stats],
             self.late.clone(),
             identity,
+            self.lasting.runtime.clone(),
         )?);
         let asker = Arc::new(Asker::new(
             model.clone(),

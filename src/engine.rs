@@ -13,6 +13,9 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{FairSpillPool, MemoryLimit, TrackConsumersPool};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{
@@ -54,7 +57,8 @@ impl Engine {
     /// `logins`: the users who may connect, listed as login roles in `pg_roles` (psql's `\du`, DBeaver's role tree).
     /// `table_functions`: functions of the layers above (the result cache's statistics), registered before
     /// `information_schema` lists them. `late`: views whose database came back after this engine was built, served
-    /// as `reader`'s access policies let them read those (`model` is restricted to `reader` already).
+    /// as `reader`'s access policies let them read those (`model` is restricted to `reader` already). `runtime`: the
+    /// memory pool and spill files every engine of the gateway shares (see [`Engine::runtime`]).
     pub fn new(
         model: &SemanticModel,
         database: &str,
@@ -62,12 +66,18 @@ impl Engine {
         table_functions: Vec<TableFunction>,
         late: LateViews,
         reader: Identity,
+        runtime: Arc<RuntimeEnv>,
     ) -> Result<Self> {
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(database, VIEW_SCHEMA)
             .with_create_default_catalog_and_schema(true)
             // Our own `information_schema` schema (registered below) replaces DataFusion's interception of it.
             .with_information_schema(false);
+        // Each sort that spills first sets aside memory to merge its runs (10 MB by default): under a small
+        // memory_limit that alone would use up the pool, so it is a share of the limit instead.
+        if let MemoryLimit::Finite(limit) = runtime.memory_pool.memory_limit() {
+            config.options_mut().execution.sort_spill_reservation_bytes = (limit / 32).clamp(64 << 10, 10 << 20);
+        }
         let mut rules: Vec<Arc<dyn AnalyzerRule + Send + Sync>> = vec![Arc::new(SemanticRewrite)];
         rules.extend(Analyzer::new().rules);
         // Last, after DataFusion moved filters and limits down to the scans: what a database can run goes to it whole.
@@ -75,6 +85,7 @@ impl Engine {
         optimizer_rules.push(Arc::new(PushDownToSources));
         let state = SessionStateBuilder::new()
             .with_config(config)
+            .with_runtime_env(runtime)
             .with_default_features()
             .with_analyzer_rules(rules)
             .with_optimizer_rules(optimizer_rules)
@@ -130,6 +141,32 @@ impl Engine {
 
     pub fn database(&self) -> &str {
         &self.database
+    }
+
+    /// The memory every query of the gateway shares: with `memory_limit` bytes, a pool that gives each spilling
+    /// operator (aggregation, sort, join) a fair share and makes it spill to files under `spill_dir` when its share
+    /// is used; a query that still cannot fit fails with SQLSTATE 53200. Without a limit, DataFusion's unbounded pool.
+    pub fn runtime(memory_limit: Option<u64>, spill_dir: &std::path::Path) -> Result<Arc<RuntimeEnv>> {
+        let Some(limit) = memory_limit else {
+            return Ok(Arc::new(RuntimeEnv::default()));
+        };
+        std::fs::create_dir_all(spill_dir).map_err(|e| {
+            DataFusionError::Execution(format!(
+                "cannot create the spill directory {}: {e}",
+                spill_dir.display()
+            ))
+        })?;
+        // Errors name the largest consumers, so a refused query says what took the memory.
+        let pool = TrackConsumersPool::new(
+            FairSpillPool::new(usize::try_from(limit).unwrap_or(usize::MAX)),
+            std::num::NonZeroUsize::MIN.saturating_add(4),
+        );
+        RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(pool))
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Directories(vec![spill_dir.to_path_buf()])),
+            )
+            .build_arc()
     }
 
     /// A context for one client session: the shared catalog plus the functions that depend on who is asking.

@@ -34,6 +34,13 @@ pub enum Error {
     Bug(String),
     #[error("password authentication failed for user \"{0}\"")]
     PasswordFailed(String),
+    /// A `cert_identity` user's client certificate is missing or names someone else.
+    #[error(
+        "certificate authentication failed for user \"{user}\": {why}; connect over TLS with a client certificate whose CN is the user's cert_identity"
+    )]
+    CertificateFailed { user: String, why: String },
+    #[error("database \"{asked}\" does not exist; connect to database \"{served}\"")]
+    NoSuchDatabase { asked: String, served: String },
     /// Credentials missing, malformed or expired; the message says what to send instead.
     #[error("{0}")]
     NoCredentials(String),
@@ -79,6 +86,8 @@ impl Error {
             Error::InvalidSetting { .. } => "22023",
             Error::Bug(_) => "XX000",
             Error::PasswordFailed(_) => "28P01",
+            Error::CertificateFailed { .. } => "28000",
+            Error::NoSuchDatabase { .. } => "3D000",
             Error::NoCredentials(_) => "28000",
             Error::Ask(NlError::Empty) => "42601",
             Error::Ask(NlError::NotUnderstood(_)) => "42703",
@@ -95,7 +104,15 @@ impl Error {
 
     /// Whether the session cannot go on after this error (the wire closes the connection).
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Error::UserRemoved(_) | Error::TooManyConnections { .. })
+        matches!(
+            self,
+            Error::UserRemoved(_)
+                | Error::TooManyConnections { .. }
+                | Error::PasswordFailed(_)
+                | Error::CertificateFailed { .. }
+                | Error::NoSuchDatabase { .. }
+                | Error::NoCredentials(_)
+        )
     }
 }
 
@@ -205,6 +222,12 @@ fn query_message(error: &DataFusionError) -> String {
         .unwrap_or(&message)
         .trim()
         .to_string();
+    if matches!(root(error), DataFusionError::ResourcesExhausted(_)) {
+        return format!(
+            "{message}; the query needs more memory than the gateway's memory_limit leaves it (shared by every query): \
+             ask for fewer groups or rows, or raise memory_limit"
+        );
+    }
     if matches!(root(error), DataFusionError::Plan(m) if m.to_lowercase().contains("table") && m.contains("not found"))
     {
         return format!("{message}; semantic views are listed by SELECT table_name FROM information_schema.tables");

@@ -5,7 +5,8 @@
 //! One pipeline, several front ends; data flows one way:
 //!
 //! - [`protocol`]: wire front ends ([`protocol::pg`]: PostgreSQL via pgwire; [`protocol::flight`]: Arrow Flight SQL
-//!   via tonic). They translate messages into calls of the statement core and outcomes into messages, nothing else;
+//!   via tonic; [`protocol::admin`]: HTTP `/metrics`, `/healthz`, `/readyz`; [`protocol::tls`]: one rustls
+//!   configuration for both SQL wires, reloadable). They translate messages into calls of the statement core and outcomes into messages, nothing else;
 //!   only they name pgwire, tonic or arrow-flight (`tests/layering.rs` fails otherwise).
 //! - [`statement`]: the statement core every wire calls: text → routed → [`statement::Planned`] (planned once, run
 //!   many times) → [`statement::Outcome`] (rows, COPY rows, or a command tag and what it changed). Session
@@ -30,6 +31,7 @@
 //!   statement rewrites, functions, parameter types, and catalog relations reshaped to PostgreSQL 15 (`catalog`).
 //! - [`audit`]: one JSON line per statement (who, from where, what it read, which row filters applied, rows, time,
 //!   cache, SQLSTATE) and per failed login, written by the statement core.
+//! - [`metrics`]: the Prometheus metrics, counted where things happen (statements where their audit line is written).
 //! - [`error`]: every module's error meets here and is mapped once to a SQLSTATE.
 //! - [`config`], [`demo`], [`server`]: configuration, the embedded TPC-H demo, and the running gateway
 //!   ([`server::Application::build`] → [`server::Application::run_until_stopped`]).
@@ -46,6 +48,7 @@ pub mod demo;
 pub mod deployment;
 pub mod engine;
 pub mod error;
+pub mod metrics;
 pub mod nl;
 pub mod pg_compat;
 pub mod protocol;

@@ -2,9 +2,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use semgate::Application;
-use semgate::config::{self, Config};
+use semgate::config::{self, Config, LogFormat};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +30,9 @@ enum Command {
         /// Arrow Flight SQL address.
         #[arg(long)]
         flight_addr: Option<std::net::SocketAddr>,
+        /// HTTP address of /metrics, /healthz and /readyz (overrides the configuration file's `admin_addr`).
+        #[arg(long)]
+        admin_addr: Option<std::net::SocketAddr>,
         /// Data directory (the demo writes its Parquet files here).
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -68,13 +71,36 @@ enum Command {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Print the JSON Schema of the configuration file or of model files (for editors and CI validation; the
+    /// published copies are deploy/schema/*.schema.json).
+    Schema {
+        #[arg(value_enum)]
+        of: SchemaOf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SchemaOf {
+    Config,
+    Model,
+}
+
+/// A certificate that expires sooner than this is worth a warning from `semgate check`.
+const CERTIFICATE_WARNING_DAYS: i64 = 14;
+
+/// Log to stderr, at `RUST_LOG`'s levels (default info), as text or as JSON lines.
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).with_current_span(false).init(),
+    }
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -95,6 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
             pg_addr,
             flight_addr,
+            admin_addr,
             data_dir,
             demo_scale,
             llm_base_url,
@@ -102,6 +129,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             llm_api_key_env,
         } => {
             let mut config = load_config(config.as_deref(), data_dir, demo_scale)?;
+            init_logging(config.log_format);
             if let (Some(base_url), Some(model)) = (llm_base_url, llm_model) {
                 let mut llm = semgate::nl::LlmConfig::new(&base_url, &model);
                 llm.api_key_env = llm_api_key_env;
@@ -112,6 +140,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if let Some(addr) = flight_addr {
                 config.flight_addr = addr;
+            }
+            if admin_addr.is_some() {
+                config.admin_addr = admin_addr;
             }
             // The demo's password is public; a configured user's is not printed.
             let credentials = match config.demo_scale {
@@ -124,6 +155,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             reload_on_hangup(app.reloader())?;
             let (addr, flight) = (app.pg_addr(), app.flight_addr());
             tracing::info!(%addr, %flight, "PostgreSQL wire and Flight SQL listening");
+            if let Some(admin) = app.admin_addr() {
+                tracing::info!(%admin, "/metrics, /healthz and /readyz served over HTTP");
+            }
             eprintln!(
                 "\n  semgate is ready. Connect with:\n\n    psql \"postgres://{credentials}@{addr}/{}\"\n    \
                  Flight SQL (ADBC, pyarrow.flight): grpc://{flight} with the same user and password\n",
@@ -132,7 +166,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             app.run_until_stopped(shutdown).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Schema { of } => {
+            let schema = match of {
+                SchemaOf::Config => config::schema(),
+                SchemaOf::Model => semgate::semantic::spec::schema(),
+            };
+            println!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::DemoData { data_dir, scale, csv } => {
+            init_logging(LogFormat::Text);
             let dir = semgate::demo::ensure_tpch(&data_dir, scale).await?;
             let dir = if csv {
                 semgate::demo::export_csv(&dir).await?
@@ -143,7 +186,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { config, data_dir } => {
+            init_logging(LogFormat::Text);
             let config = load_config(config.as_deref(), data_dir, config::DEFAULT_DEMO_SCALE)?;
+            if let Some(tls) = &config.tls {
+                match semgate::protocol::tls::inspect(tls) {
+                    Ok(certificate) if certificate.days_left() < 0 => {
+                        println!(
+                            "tls: {} expired on {}: clients will refuse it",
+                            tls.cert_file.display(),
+                            certificate.not_after.format("%Y-%m-%d %H:%M UTC")
+                        );
+                        eprintln!("1 problem(s) found");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                    Ok(certificate) => {
+                        let days = certificate.days_left();
+                        println!(
+                            "tls: certificate CN={} expires {} ({days} days)",
+                            certificate.subject,
+                            certificate.not_after.format("%Y-%m-%d %H:%M UTC")
+                        );
+                        if days < CERTIFICATE_WARNING_DAYS {
+                            println!(
+                                "warning: {} expires in {days} days: renew it (SIGHUP reloads it without a restart)",
+                                tls.cert_file.display()
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        println!("tls: {e}");
+                        eprintln!("1 problem(s) found");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            }
             let data_dir = match config.demo_scale {
                 Some(scale) => semgate::demo::ensure_tpch(&config.data_dir, scale).await?,
                 None => config.data_dir.clone(),

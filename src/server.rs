@@ -17,6 +17,9 @@ use crate::cache::ResultCache;
 use crate::config::{Config, ConfigError};
 use crate::demo::{self, DemoError};
 use crate::deployment::{CurrentDeployment, Deployment, Lasting};
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::metrics::METRICS;
 use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
 use crate::protocol::tls::WireTls;
@@ -96,11 +99,30 @@ pub struct Reloader {
     reloading: Arc<tokio::sync::Mutex<()>>,
     /// Views whose database came back, for the sessions that started while it was down.
     late: LateViews,
+    /// The wires' TLS, whose certificate a reload reads again.
+    tls: Option<Arc<WireTls>>,
 }
 
 impl Reloader {
-    /// Reload now; a database that cannot be reached refuses the new model, like any error in it.
+    /// Reload now; a database that cannot be reached refuses the new model, like any error in it. TLS certificates
+    /// are read again too: a pair that does not load is refused and the one being served stays.
     pub async fn reload(&self) -> Result<(), StartError> {
+        let reloaded = self.reload_model().await;
+        METRICS.reload(reloaded.is_ok());
+        if let Some(tls) = &self.tls {
+            match tls.reload() {
+                Ok(()) => tracing::info!("TLS certificate reloaded: new connections use it"),
+                Err(e) => {
+                    METRICS.reload(false);
+                    tracing::error!(error = %e, "TLS certificate not reloaded; still serving the previous one");
+                    return reloaded.and(Err(StartError::Tls(e)));
+                }
+            }
+        }
+        reloaded
+    }
+
+    async fn reload_model(&self) -> Result<(), StartError> {
         let _one_at_a_time = self.reloading.lock().await;
         let mut config = (*self.config).clone();
         if let Some(path) = &self.config.path {
@@ -165,7 +187,9 @@ pub struct Application {
     /// Shared by every PostgreSQL connection.
     frontend: Arc<PgFrontend>,
     /// TLS for both wires, when configured.
-    tls: Option<WireTls>,
+    tls: Option<Arc<WireTls>>,
+    /// Bound like `pg_listener` when `admin_addr` is configured: `/metrics`, `/healthz`, `/readyz`.
+    admin_listener: Option<TcpListener>,
     /// Bound like `pg_listener`; served by tonic.
     flight_listener: TcpListener,
     /// The Flight SQL service, over the same engine and users as the PostgreSQL front end.
@@ -190,8 +214,11 @@ impl Application {
             path: config.audit.path.clone().unwrap_or_default(),
             source,
         })?;
-        let deployment = serve_model(&config, WhenUnreachable::Defer, late.clone(), Lasting::new(audit)).await?;
+        let runtime = Engine::runtime(config.memory_limit, &config.data_dir.join("spill")).map_err(Error::from)?;
+        let lasting = Lasting::new(audit, runtime);
+        let deployment = serve_model(&config, WhenUnreachable::Defer, late.clone(), lasting).await?;
         let deployment: CurrentDeployment = Arc::new(ArcSwap::from_pointee(deployment));
+        let tls = config.tls.as_ref().map(WireTls::load).transpose()?.map(Arc::new);
         let bind = |addr: SocketAddr| async move {
             TcpListener::bind(addr)
                 .await
@@ -200,12 +227,13 @@ impl Application {
         Ok(Self {
             pg_listener: bind(config.pg_addr).await?,
             flight_listener: bind(config.flight_addr).await?,
+            admin_listener: match config.admin_addr {
+                Some(addr) => Some(bind(addr).await?),
+                None => None,
+            },
             flight: FlightFrontend::new(deployment.clone()),
-            frontend: Arc::new(PgFrontend::new(
-                deployment.clone(),
-                config.tls.as_ref().is_some_and(|t| t.required),
-            )),
-            tls: config.tls.as_ref().map(WireTls::load).transpose()?,
+            frontend: Arc::new(PgFrontend::new(deployment.clone(), tls.clone())),
+            tls: tls.clone(),
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
             authentication_timeout: config.authentication_timeout,
@@ -215,6 +243,7 @@ impl Application {
                 deployment,
                 reloading: Arc::new(tokio::sync::Mutex::new(())),
                 late,
+                tls,
             },
         })
     }
@@ -234,6 +263,13 @@ impl Application {
             .expect("bound listener has an address")
     }
 
+    /// Where `/metrics`, `/healthz` and `/readyz` are served, if anywhere.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("bound listener has an address"))
+    }
+
     pub fn database(&self) -> &str {
         &self.database
     }
@@ -243,17 +279,23 @@ impl Application {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let stopping = CancellationToken::new();
         tokio::spawn(self.reloader.clone().serve_views_when_back(stopping.clone()));
+        if let Some(listener) = self.admin_listener {
+            tokio::spawn(crate::protocol::admin::serve(
+                listener,
+                self.reloader.deployment.clone(),
+                stopping.clone(),
+            ));
+        }
         let flight = tokio::spawn(crate::protocol::flight::serve(
             self.flight_listener,
             self.flight,
-            self.tls.as_ref().map(|tls| tls.flight.clone()),
+            self.tls,
             stopping.clone(),
         ));
         let flight_abort = flight.abort_handle();
         let pg = crate::protocol::pg::serve(
             self.pg_listener,
             self.frontend,
-            self.tls.map(|tls| tls.pg),
             self.connection_limit,
             self.authentication_timeout,
             shutdown,

@@ -27,6 +27,7 @@ use crate::audit::{self, AskRecord, AuditLog, Reads, StatementRecord};
 use crate::cache::CacheUse;
 use crate::engine::Engine;
 use crate::error::Error;
+use crate::metrics::METRICS;
 use crate::pg_compat;
 use crate::router::{self, CopyFormat, CursorCommand, ParameterStyle, RouteError, Routed, SessionCommand};
 use crate::session::{Answer, Session, wire_name};
@@ -262,13 +263,11 @@ impl Session {
             guarded(self.plan_routed(routed, &numbered)).await.map(Some)
         }
         .await;
-        if let Err(error) = &prepared
-            && self.audit.enabled()
-        {
+        if let Err(error) = &prepared {
             let mut record = self.audit_record(sql, kind, None, None, &[]);
             record.failed(error);
             record.duration_ms = audit::millis(started.elapsed());
-            self.audit.statement(&record);
+            finished(&self.audit, &record);
         }
         prepared
     }
@@ -346,19 +345,14 @@ impl Session {
     /// audit line when it fails, when a command is done, or when its rows have been read (or dropped).
     pub async fn run(&self, planned: &Planned, parameters: Vec<ScalarValue>) -> Result<Outcome, Error> {
         let started = Instant::now();
-        let record = self.audit.enabled().then(|| {
-            let reads = planned.plan().map(audit::views_read);
-            self.audit_record(&planned.text, planned.kind(), reads, planned.asked.clone(), &parameters)
-        });
+        let reads = planned.plan().map(audit::views_read);
+        let record = self.audit_record(&planned.text, planned.kind(), reads, planned.asked.clone(), &parameters);
         let ran = match self.replanned(planned).await {
             Ok(Some(fresh)) => guarded(self.run_planned(&fresh, parameters)).await,
             Ok(None) => guarded(self.run_planned(planned, parameters)).await,
             Err(error) => Err(error),
         };
-        match record {
-            Some(record) => self.audited(record, started, ran),
-            None => ran.map(|(outcome, _)| outcome),
-        }
+        self.audited(record, started, ran)
     }
 
     /// `planned` made again when a reload changed what this session may read since it was planned (`None`: still
@@ -415,9 +409,6 @@ impl Session {
                 tag: RowsTag::Select,
                 notice: None,
             };
-            if !self.audit.enabled() {
-                return Ok(Some(outcome));
-            }
             let record = self.audit_record(sql, "query", self.remembered_reads(sql), None, &[]);
             return self.audited(record, started, Ok((outcome, CacheUse::Hit))).map(Some);
         }
@@ -479,7 +470,7 @@ impl Session {
             Err(error) => {
                 record.failed(&error);
                 record.duration_ms = audit::millis(started.elapsed());
-                self.audit.statement(&record);
+                finished(&self.audit, &record);
                 return Err(error);
             }
         };
@@ -617,8 +608,27 @@ impl PendingRecord {
 impl Drop for PendingRecord {
     fn drop(&mut self) {
         self.record.duration_ms = audit::millis(self.started.elapsed());
-        self.audit.statement(&self.record);
+        finished(&self.audit, &self.record);
     }
+}
+
+/// A statement is over: it is counted in the metrics, logged as one `semgate::statement` event (debug level), and
+/// its audit line is written.
+fn finished(audit: &AuditLog, record: &StatementRecord) {
+    METRICS.statement(record);
+    tracing::debug!(
+        target: "semgate::statement",
+        session = %record.session,
+        user = %record.user,
+        protocol = record.protocol,
+        kind = record.kind,
+        duration_ms = record.duration_ms,
+        rows = record.rows,
+        cache = record.cache,
+        sqlstate = %record.sqlstate,
+        "statement"
+    );
+    audit.statement(record);
 }
 
 /// `SHOW name`: one column named as PostgreSQL names it; `SHOW ALL`: name, setting, description.

@@ -66,13 +66,7 @@ async fn over_flight(client: &mut FlightSqlServiceClient<Channel>, sql: &str) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_statements_give_the_same_outcomes_on_both_wires() {
     let pg = common::connect().await;
-    let channel = Channel::from_shared(format!("http://{}", common::flight_addr()))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let mut flight = FlightSqlServiceClient::new(channel);
-    flight.handshake("analyst", "analyst").await.unwrap();
+    let mut flight = common::flight_client(common::flight_addr(), "analyst", "analyst").await;
 
     let script: &[(&str, Option<&str>)] = &[
         // (statement, the SQLSTATE it must fail with on both wires, if it fails)

@@ -289,3 +289,22 @@ fn check_reports_policy_problems_and_warns_of_unknown_attributes() {
         "{stdout}"
     );
 }
+
+/// The JSON Schemas editors and CI validate against (deploy/schema/) are what the types generate.
+#[test]
+fn published_json_schemas_are_generated_from_the_types() {
+    for (of, file) in [("config", "config.schema.json"), ("model", "model.schema.json")] {
+        let output = semgate().args(["schema", of]).output().unwrap();
+        assert!(output.status.success());
+        let published = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("deploy/schema")
+                .join(file),
+        )
+        .unwrap();
+        assert!(
+            String::from_utf8(output.stdout).unwrap() == published,
+            "deploy/schema/{file} is stale: run `semgate schema {of} > deploy/schema/{file}`"
+        );
+    }
+}

@@ -143,7 +143,10 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     }
     let mut config = Config::from_file(&repo().join("examples/federated/semgate.yml")).expect("example config loads");
     config.data_dir = databases.state.clone();
-    let addr = common::spawn_gateway(config).pg_addr;
+    config.admin_addr = Some("127.0.0.1:0".parse().unwrap());
+    let gateway = common::spawn_gateway(config);
+    let (addr, admin) = (gateway.pg_addr, gateway.admin_addr.expect("an admin port"));
+    assert_eq!(common::http_get(admin, "/readyz").await, (200, "ready\n".to_string()));
     let client = connect(addr).await;
     // Every query reaches the sources (the cache would answer repeats from memory).
     client.simple_query("SET semgate.cache = off").await.unwrap();
@@ -207,12 +210,18 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     assert_eq!(parquet_only.len(), 7);
     let mariadb_only = common::rows(&client, "SELECT brand FROM sales GROUP BY brand").await;
     assert_eq!(mariadb_only.len(), 25);
+    // Readiness says which source is down (the process itself is healthy).
+    let (status, body) = common::http_get(admin, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("source crm") && !body.contains("procurement"), "{body}");
+    assert_eq!(common::http_get(admin, "/healthz").await.0, 200);
 
     // 4. It comes back: the same connection works again, no restart.
     databases.postgres("start");
     let sql = "SELECT market_segment, customer_count FROM customers ORDER BY market_segment";
     let expected = common::rows(&demo, sql).await;
     answers_again(&client, sql, &expected, Duration::from_secs(20)).await;
+    assert_eq!(common::http_get(admin, "/readyz").await, (200, "ready\n".to_string()));
 
     // 5. A gateway started while PostgreSQL is down serves what does not need it, says what waits, and serves that
     //    too once PostgreSQL is back, on the same connection.

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// The crates that speak a wire protocol.
-const WIRE_CRATES: [&str; 4] = ["pgwire", "tonic", "arrow_flight", "prost"];
+const WIRE_CRATES: [&str; 5] = ["pgwire", "tonic", "arrow_flight", "prost", "axum"];
 
 fn rust_files(dir: &Path, found: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {

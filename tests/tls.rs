@@ -1,6 +1,8 @@
 //! TLS on both wires: a throwaway CA made at test time with openssl, psql connecting with `sslmode=verify-full` (the
 //! certificate checked against the CA and the host name) and arrow-flight's client over `https` verifying the same
-//! certificate, plaintext refused under `mode: require` with SQLSTATE 28000, and audit lines saying TLS.
+//! certificate, plaintext refused under `mode: require` with SQLSTATE 28000, and audit lines saying TLS; client
+//! certificates logging in `cert_identity` users on both wires (and refused when missing or naming someone else),
+//! SCRAM channel binding, and certificates reloaded without a restart (a broken pair refused, the old one kept).
 
 mod common;
 
@@ -9,68 +11,75 @@ use std::process::Command;
 
 use arrow_flight::sql::client::FlightSqlServiceClient;
 use semgate::config::TlsConfig;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
-/// A CA and a server certificate for localhost/127.0.0.1 signed by it, in `dir`.
-fn make_certificates(dir: &Path) {
-    let openssl = |args: &[&str]| {
-        let status = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .status()
-            .expect("openssl runs");
-        assert!(status.success(), "openssl {args:?}");
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=semgate test CA",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").unwrap();
-    openssl(&[
+/// Run openssl in `dir`.
+fn openssl(dir: &Path, args: &[&str]) {
+    let status = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+/// `<name>.key`, a new key, and `<name>.pem`, a certificate for `common_name` signed by `dir`'s CA with the X.509 v3
+/// extensions in `extensions` (webpki refuses v1 certificates); the key readable by its owner only, as libpq insists.
+fn issue(dir: &Path, name: &str, common_name: &str, extensions: &str) {
+    let (key, csr, pem) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.pem"));
+    let subject = format!("/CN={common_name}");
+    openssl(
+        dir,
+        &[
+            "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj", &subject,
+        ],
+    );
+    let extfile = format!("{name}.ext");
+    std::fs::write(dir.join(&extfile), format!("{extensions}\n")).unwrap();
+    let signed = [
         "x509",
         "-req",
         "-in",
-        "server.csr",
+        &csr,
         "-CA",
         "ca.pem",
         "-CAkey",
         "ca.key",
         "-CAcreateserial",
         "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    ]);
+        &pem,
+    ];
+    openssl(dir, &[&signed[..], &["-days", "2", "-extfile", &extfile]].concat());
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join(&key), std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// A client certificate for `common_name` signed by `dir`'s CA: `<name>.pem` and `<name>.key`.
+fn make_client_certificate(dir: &Path, name: &str, common_name: &str) {
+    issue(dir, name, common_name, "extendedKeyUsage=clientAuth");
+}
+
+/// A CA and a server certificate for localhost/127.0.0.1 signed by it, in `dir`.
+fn make_certificates(dir: &Path) {
+    let ca = [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+    ];
+    openssl(
+        dir,
+        &[&ca[..], &["-days", "2", "-subj", "/CN=semgate test CA"]].concat(),
+    );
+    issue(dir, "server", "localhost", "subjectAltName=DNS:localhost,IP:127.0.0.1");
 }
 
 fn psql(port: u16, sslmode: &str, ca: &Path, command: &str) -> std::process::Output {
+    psql_with(port, &format!("user=analyst sslmode={sslmode}"), ca, command)
+}
+
+/// psql as `options` say (user, sslmode, client certificate…), verifying the server against `ca`, password analyst.
+fn psql_with(port: u16, options: &str, ca: &Path, command: &str) -> std::process::Output {
     let conninfo = format!(
-        "host=localhost port={port} user=analyst dbname=semgate sslmode={sslmode} sslrootcert={}",
+        "host=localhost port={port} dbname=semgate sslrootcert={} {options}",
         ca.display()
     );
     Command::new("psql")
@@ -90,6 +99,8 @@ async fn psql_verifies_the_certificate_and_plaintext_is_refused_when_required() 
         cert_file: dir.path().join("server.pem"),
         key_file: dir.path().join("server.key"),
         required: true,
+        client_ca_file: None,
+        client_cert_required: false,
     });
     config.audit = semgate::audit::AuditConfig {
         path: Some(dir.path().join("audit.jsonl")),
@@ -142,12 +153,8 @@ async fn psql_verifies_the_certificate_and_plaintext_is_refused_when_required() 
         .unwrap();
     let mut flight = FlightSqlServiceClient::new(channel);
     flight.handshake("analyst", "analyst").await.unwrap();
-    let info = flight
-        .execute("SELECT MEASURE(line_items) AS over_flight_tls FROM sales".into(), None)
-        .await
-        .unwrap();
-    let batches = common::flight_batches(&mut flight, info).await;
-    assert_eq!(common::batch_rows(&batches), expected);
+    let sql = "SELECT MEASURE(line_items) AS over_flight_tls FROM sales";
+    assert_eq!(common::flight_rows(&mut flight, sql).await, expected);
     let plaintext = Channel::from_shared(format!("http://127.0.0.1:{}", gateway.flight_addr.port())).unwrap();
     let refused = match plaintext.connect().await {
         Ok(channel) => FlightSqlServiceClient::new(channel)
@@ -183,4 +190,159 @@ async fn psql_verifies_the_certificate_and_plaintext_is_refused_when_required() 
         assert!(std::time::Instant::now() < deadline, "audit lines missing:\n{audit}");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn refused(output: &std::process::Output) -> String {
+    assert!(!output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_certificates_log_in_certificate_users_and_certificates_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |file: &str| dir.path().join(file);
+    make_certificates(dir.path());
+    make_client_certificate(dir.path(), "bot", "reporting-bot");
+    make_client_certificate(dir.path(), "intruder", "intruder");
+    let mut config = semgate::Config::demo(common::data_dir(), common::TEST_SCALE);
+    config
+        .users
+        .add_certificate_user("reporting", "reporting-bot", &["admin"]);
+    config.tls = Some(TlsConfig {
+        cert_file: path("server.pem"),
+        key_file: path("server.key"),
+        required: false,
+        client_ca_file: Some(path("ca.pem")),
+        client_cert_required: false,
+    });
+    let gateway = common::spawn_gateway(config);
+    let port = gateway.pg_addr.port();
+    let ca = path("ca.pem");
+    let sql = "SELECT MEASURE(line_items) FROM sales";
+    let ctx = common::reference().await;
+    let expected = common::reference_rows(&ctx, "SELECT COUNT(*) FROM lineitem").await;
+    let certificate = |name: &str| {
+        format!(
+            "user=reporting sslmode=verify-full sslcert={} sslkey={}",
+            path(&format!("{name}.pem")).display(),
+            path(&format!("{name}.key")).display()
+        )
+    };
+
+    // PostgreSQL: the certificate naming the user logs in, with no password asked.
+    let answer = psql_with(port, &certificate("bot"), &ca, sql);
+    assert_eq!(stdout(&answer), expected[0][0]);
+    // Someone else's certificate, or none: refused with 28000 and what to do.
+    let stderr = refused(&psql_with(port, &certificate("intruder"), &ca, sql));
+    assert!(
+        stderr.contains("certificate authentication failed for user \"reporting\"") && stderr.contains("\"intruder\""),
+        "{stderr}"
+    );
+    let stderr = refused(&psql_with(port, "user=reporting sslmode=verify-full", &ca, sql));
+    assert!(stderr.contains("no client certificate was presented"), "{stderr}");
+    let stderr = refused(&psql_with(port, "user=reporting sslmode=disable", &ca, sql));
+    assert!(stderr.contains("no client certificate was presented"), "{stderr}");
+    // Password users are unaffected by client_cert: optional; SCRAM binds to the TLS channel when asked to.
+    let bound = psql_with(
+        port,
+        "user=analyst sslmode=verify-full channel_binding=require",
+        &ca,
+        sql,
+    );
+    assert_eq!(stdout(&bound), expected[0][0]);
+
+    // Flight SQL: the same certificate logs the user in (the password is not read); without it, refused.
+    let flight = |identity: Option<&str>| {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(std::fs::read(&ca).unwrap()))
+            .domain_name("localhost");
+        if let Some(name) = identity {
+            tls = tls.identity(Identity::from_pem(
+                std::fs::read(path(&format!("{name}.pem"))).unwrap(),
+                std::fs::read(path(&format!("{name}.key"))).unwrap(),
+            ));
+        }
+        let endpoint = Channel::from_shared(format!("https://127.0.0.1:{}", gateway.flight_addr.port())).unwrap();
+        async move { FlightSqlServiceClient::new(endpoint.tls_config(tls).unwrap().connect().await.unwrap()) }
+    };
+    let mut client = flight(Some("bot")).await;
+    client.handshake("reporting", "").await.unwrap();
+    assert_eq!(common::flight_rows(&mut client, sql).await, expected);
+    let error = flight(Some("intruder"))
+        .await
+        .handshake("reporting", "")
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("certificate authentication failed"),
+        "{error}"
+    );
+    let error = flight(None).await.handshake("reporting", "anything").await.unwrap_err();
+    assert!(error.to_string().contains("no client certificate"), "{error}");
+
+    // Rotation: a new pair from another CA in the same files, read at a reload; new connections get it.
+    let rotated = tempfile::tempdir().unwrap();
+    make_certificates(rotated.path());
+    for file in ["server.pem", "server.key"] {
+        std::fs::copy(rotated.path().join(file), path(file)).unwrap();
+    }
+    gateway.reloader.reload().await.unwrap();
+    let new_ca = rotated.path().join("ca.pem");
+    assert_eq!(stdout(&psql(port, "verify-full", &new_ca, sql)), expected[0][0]);
+    refused(&psql(port, "verify-full", &ca, sql));
+    // A broken pair is refused and the one being served stays.
+    std::fs::write(path("server.key"), "not a key").unwrap();
+    let error = gateway.reloader.reload().await.unwrap_err();
+    assert!(error.to_string().contains("server.key"), "{error}");
+    assert_eq!(stdout(&psql(port, "verify-full", &new_ca, sql)), expected[0][0]);
+}
+
+/// `semgate check` reads the TLS files: the certificate's subject and expiry, a warning when it expires within 14
+/// days, and a key that is not the certificate's is a problem.
+#[test]
+fn check_validates_the_certificate_files() {
+    let dir = tempfile::tempdir().unwrap();
+    make_certificates(dir.path());
+    make_client_certificate(dir.path(), "other", "someone else");
+    let shop = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
+    let config = |key: &str| {
+        format!(
+            "data_dir: {}\nsemantic: [{}]\nusers:\n  - {{name: owner, password: x}}\n\
+             tls:\n  cert_file: server.pem\n  key_file: {key}\n",
+            shop.join("data").display(),
+            shop.join("model.yml").display()
+        )
+    };
+    let check = || {
+        Command::new(env!("CARGO_BIN_EXE_semgate"))
+            .arg("check")
+            .arg("--config")
+            .arg(dir.path().join("semgate.yml"))
+            .output()
+            .unwrap()
+    };
+    std::fs::write(dir.path().join("semgate.yml"), config("server.key")).unwrap();
+    let output = check();
+    let printed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(output.status.success(), "{printed}");
+    // Made valid for two days: under a day and a bit is left.
+    assert!(printed.contains("tls: certificate CN=localhost expires "), "{printed}");
+    assert!(
+        printed.contains("warning: ") && printed.contains("server.pem expires in 1 days"),
+        "{printed}"
+    );
+
+    std::fs::write(dir.path().join("semgate.yml"), config("other.key")).unwrap();
+    let output = check();
+    let printed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(!output.status.success(), "{printed}");
+    assert!(
+        printed.starts_with("tls: ") && printed.contains("other.key"),
+        "{printed}"
+    );
 }

@@ -13,18 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="${SCALE:-1}"
 reps="${REPS:-5}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-release}"
-if [ -z "${SEMGATE_BIN:-}" ]; then
-  cargo build --release --locked
-  SEMGATE_BIN="$CARGO_TARGET_DIR/release/semgate"
-fi
+. scripts/bench/prepare.sh
 data="${SEMGATE_BENCH_DATA_DIR:-/var/tmp/semgate-bench-data}"
 mkdir -p "$data"
-venv=.venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
-
-free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 flight_port=$(free_port)
 log=$(mktemp)

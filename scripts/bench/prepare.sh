@@ -1,7 +1,10 @@
-# Sourced by the benchmark scripts: the release build they measure and the venv with the Python clients.
-# Defines $venv and free_port.
+# Sourced by the benchmark scripts: the release build they measure (or $SEMGATE_BIN when set: no build) and the
+# venv with the Python clients. Defines $SEMGATE_BIN, $venv and free_port.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/semgate-release}"
-cargo build --release --locked
+if [ -z "${SEMGATE_BIN:-}" ]; then
+  cargo build --release --locked
+  SEMGATE_BIN="$CARGO_TARGET_DIR/release/semgate"
+fi
 venv=.venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use crate::metrics::METRICS;
 use crate::semantic::View;
 use crate::semantic::model::DimensionKind;
 
@@ -23,7 +24,7 @@ const MAX_REPAIRS: usize = 2;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 
 /// `ask.llm` in the configuration file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LlmConfig {
     /// The API root, e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` (Ollama), or an Azure deployment
@@ -198,8 +199,22 @@ impl LlmResolver {
         Err(LlmError::Invalid(problems))
     }
 
-    /// One chat completion, retried after 429 / 5xx / transport errors while the budget lasts.
+    /// One chat completion, counted in the metrics (its time, retries included, and whether it failed).
     async fn complete(
+        &self,
+        messages: &[Message],
+        key: Option<&str>,
+        deadline: Instant,
+        budget: Duration,
+    ) -> Result<String, LlmError> {
+        let started = Instant::now();
+        let completed = self.complete_with_retries(messages, key, deadline, budget).await;
+        METRICS.llm_request(started.elapsed(), completed.is_err());
+        completed
+    }
+
+    /// One chat completion, retried after 429 / 5xx / transport errors while the budget lasts.
+    async fn complete_with_retries(
         &self,
         messages: &[Message],
         key: Option<&str>,

@@ -18,6 +18,7 @@ use datafusion::prelude::SessionContext;
 use moka::sync::Cache;
 use tokio::sync::OnceCell;
 
+use crate::metrics::METRICS;
 use crate::semantic::SemanticModel;
 
 pub use llm::LlmConfig;
@@ -115,6 +116,26 @@ impl Asker {
 
     /// Translate `question`; `previous` is the session's last question, which a follow-up refines.
     pub async fn translate(
+        &self,
+        question: &str,
+        previous: Option<&SemanticQuery>,
+        user: &str,
+    ) -> Result<Translation, NlError> {
+        let translated = self.resolve(question, previous, user).await;
+        // The LLM is consulted whenever the offline resolver refuses a question it is given.
+        let resolver = match &translated {
+            Ok(translation) if translation.resolver == "offline" => "offline",
+            Ok(_) => "llm",
+            Err(_) if self.llm.is_some() => "llm",
+            Err(_) => "offline",
+        };
+        if !matches!(translated, Err(NlError::Empty)) {
+            METRICS.ask(resolver, translated.is_ok());
+        }
+        translated
+    }
+
+    async fn resolve(
         &self,
         question: &str,
         previous: Option<&SemanticQuery>,

@@ -45,12 +45,15 @@ use tokio_util::sync::CancellationToken;
 use tonic::metadata::MetadataValue;
 use tonic::{Code, Request, Response, Status, Streaming};
 
-use tonic::transport::ServerTlsConfig;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tonic::transport::server::{Connected, TcpConnectInfo, TlsConnectInfo};
 
 use crate::audit::Client;
 use crate::deployment::CurrentDeployment;
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
+use crate::metrics::{ConnectionGuard, METRICS};
+use crate::protocol::tls::{self, WireTls};
 use crate::router::{self, ParameterStyle, RouteError};
 use crate::session::Session;
 use crate::statement::{Outcome, Planned, Step};
@@ -149,7 +152,7 @@ impl FlightSqlFrontend {
             });
         }
         let client = client_of(request);
-        let user = self.basic_user(header, &client)?;
+        let user = self.basic_user(header, &client, certificate_name(request).as_deref())?;
         self.open_session(&user, client)
     }
 
@@ -162,8 +165,9 @@ impl FlightSqlFrontend {
         ))
     }
 
-    /// Check `Basic base64(user:password)` against the configured users; a failure is audited.
-    fn basic_user(&self, header: &str, client: &Client) -> Result<String, Status> {
+    /// Check `Basic base64(user:password)` against the configured users (a `cert_identity` user's password is not
+    /// read: their client certificate, whose CN is `certificate`, logs them in); a failure is audited.
+    fn basic_user(&self, header: &str, client: &Client, certificate: Option<&str>) -> Result<String, Status> {
         let deployment = self.deployment.load();
         let checked = || -> Result<String, Error> {
             let invalid =
@@ -172,19 +176,19 @@ impl FlightSqlFrontend {
             let decoded = BASIC_AUTH.decode(encoded.trim()).map_err(|_| invalid())?;
             let decoded = String::from_utf8(decoded).map_err(|_| invalid())?;
             let (user, password) = decoded.split_once(':').ok_or_else(invalid)?;
-            match deployment.users.password(user) {
-                Some(expected) if constant_time_eq(expected.as_bytes(), password.as_bytes()) => Ok(user.to_string()),
-                _ => Err(Error::PasswordFailed(user.to_string())),
+            match deployment.users.get(user).and_then(|u| u.cert_identity.as_ref()) {
+                Some(_) => deployment.users.check_certificate(user, certificate)?,
+                None => deployment.users.check_password(user, password)?,
             }
+            Ok(user.to_string())
         };
         checked().map_err(|error| {
             let user = match &error {
-                Error::PasswordFailed(user) => user.as_str(),
+                Error::PasswordFailed(user) | Error::CertificateFailed { user, .. } => user.as_str(),
                 _ => "",
             };
             deployment
                 .lasting
-                .audit
                 .login_failed(user, client, &error.to_string(), error.sqlstate());
             status(error)
         })
@@ -394,10 +398,6 @@ fn handle_id(handle: &[u8]) -> Option<u128> {
     Some(u128::from_be_bytes(handle.try_into().ok()?))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn schema_bytes(schema: &Schema) -> Result<prost::bytes::Bytes, Status> {
     let IpcMessage(bytes) = SchemaAsIpc::new(schema, &IpcWriteOptions::default())
         .try_into()
@@ -508,7 +508,7 @@ impl FlightSqlService for FlightSqlFrontend {
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| no_credentials("no credentials: authenticate with HTTP Basic (user, password)"))?;
         let client = client_of(&request);
-        let user = self.basic_user(header, &client)?;
+        let user = self.basic_user(header, &client, certificate_name(&request).as_deref())?;
         let token = format!("{:032x}", rand::random::<u128>());
         self.sessions.insert(token.clone(), self.open_session(&user, client)?);
         tracing::debug!(%user, "flight handshake");
@@ -842,34 +842,166 @@ impl FlightSqlService for FlightSqlFrontend {
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}
 }
 
-/// Serve Flight SQL (and plain Flight) on `listener` until `stopping` fires.
-/// `tls`: serve only TLS (gRPC offers no upgrade from plaintext on one port).
+/// How long a Flight SQL client has to finish its TLS handshake.
+const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serve Flight SQL (and plain Flight) on `listener` until `stopping` fires; with `tls`, TLS only (gRPC offers no
+/// upgrade from plaintext on one port). Connections are accepted here rather than by tonic so that each TLS
+/// handshake uses the certificate being served at that moment (a reload applies to the next connection) and each
+/// connection is counted.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     frontend: FlightFrontend,
-    tls: Option<ServerTlsConfig>,
+    tls: Option<Arc<WireTls>>,
     stopping: CancellationToken,
 ) {
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let service =
         arrow_flight::flight_service_server::FlightServiceServer::new(frontend).max_decoding_message_size(64 << 20);
-    let mut server = tonic::transport::Server::builder();
-    if let Some(tls) = tls {
-        server = match server.tls_config(tls) {
-            Ok(server) => server,
-            Err(e) => {
-                tracing::error!(error = %e, "the Flight SQL server cannot use its TLS configuration");
-                return;
-            }
-        };
-    }
-    let served = server
-        .add_service(service)
-        .serve_with_incoming_shutdown(incoming, stopping.cancelled())
-        .await;
+    let router = tonic::transport::Server::builder().add_service(service);
+    let served = match tls {
+        None => {
+            let incoming = accepted(listener, stopping.clone(), |socket| async move { Some(socket) });
+            router
+                .serve_with_incoming_shutdown(incoming, stopping.cancelled())
+                .await
+        }
+        Some(tls) => {
+            let incoming = accepted(listener, stopping.clone(), move |socket| {
+                let acceptor = tls.flight_acceptor();
+                async move {
+                    match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await {
+                        Ok(Ok(secured)) => Some(secured),
+                        Ok(Err(e)) => {
+                            METRICS.tls_handshake_failed("flight");
+                            tracing::debug!(error = %e, "a Flight SQL client's TLS handshake failed");
+                            None
+                        }
+                        Err(_) => {
+                            METRICS.tls_handshake_failed("flight");
+                            None
+                        }
+                    }
+                }
+            });
+            router
+                .serve_with_incoming_shutdown(incoming, stopping.cancelled())
+                .await
+        }
+    };
     if let Err(e) = served {
         tracing::error!(error = %e, "the Flight SQL server stopped");
     }
+}
+
+/// The connections `listener` accepts until `stopping`, each made ready by `upgrade` (a TLS handshake, say) in a
+/// task of its own so that one slow client does not hold up the others; one that fails to upgrade is dropped.
+fn accepted<IO, Upgrade, Ready>(
+    listener: tokio::net::TcpListener,
+    stopping: CancellationToken,
+    upgrade: Upgrade,
+) -> impl Stream<Item = Result<Counted<IO>, std::io::Error>>
+where
+    IO: Send + 'static,
+    Upgrade: Fn(tokio::net::TcpStream) -> Ready + Send + 'static,
+    Ready: std::future::Future<Output = Option<IO>> + Send + 'static,
+{
+    let (ready, incoming) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut backoff = super::ACCEPT_BACKOFF_MIN;
+        loop {
+            let accepted = tokio::select! {
+                _ = stopping.cancelled() => break,
+                accepted = listener.accept() => accepted,
+            };
+            let socket = match accepted {
+                Ok((socket, _)) => socket,
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_ms = backoff.as_millis() as u64, "accept failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(super::ACCEPT_BACKOFF_MAX);
+                    continue;
+                }
+            };
+            backoff = super::ACCEPT_BACKOFF_MIN;
+            let _ = socket.set_nodelay(true);
+            let counted = METRICS.connection("flight");
+            let (upgrading, ready) = (upgrade(socket), ready.clone());
+            tokio::spawn(async move {
+                if let Some(io) = upgrading.await {
+                    let _ = ready.send(Ok(Counted { io, _counted: counted })).await;
+                }
+            });
+        }
+    });
+    stream::unfold(incoming, |mut incoming| async move {
+        incoming.recv().await.map(|connection| (connection, incoming))
+    })
+}
+
+/// A connection, counted as active while it is open.
+struct Counted<IO> {
+    io: IO,
+    _counted: ConnectionGuard,
+}
+
+impl<IO: Connected> Connected for Counted<IO> {
+    type ConnectInfo = IO::ConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.io.connect_info()
+    }
+}
+
+impl<IO: AsyncRead + Unpin> AsyncRead for Counted<IO> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl<IO: AsyncWrite + Unpin> AsyncWrite for Counted<IO> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// The subject CN of the caller's TLS client certificate, if it presented one.
+fn certificate_name<T>(request: &Request<T>) -> Option<String> {
+    let certificates = request
+        .extensions()
+        .get::<TlsConnectInfo<TcpConnectInfo>>()?
+        .peer_certs()?;
+    certificates.first().and_then(tls::common_name)
 }
 
 /// Who is calling, for the audit trail.
@@ -878,10 +1010,7 @@ fn client_of<T>(request: &Request<T>) -> Client {
         protocol: "flight",
         address: request.remote_addr(),
         // Set by tonic's TLS acceptor on every connection it serves (and only then).
-        tls: request
-            .extensions()
-            .get::<tonic::transport::server::TlsConnectInfo<tonic::transport::server::TcpConnectInfo>>()
-            .is_some(),
+        tls: request.extensions().get::<TlsConnectInfo<TcpConnectInfo>>().is_some(),
     }
 }
 

@@ -17,7 +17,10 @@ use futures::{Sink, SinkExt, StreamExt, stream};
 use pgwire::api::PgWireConnectionState;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
-use pgwire::api::auth::{AuthSource, LoginInfo, Password, ServerParameterProvider, StartupHandler};
+use pgwire::api::auth::{
+    AuthSource, LoginInfo, Password, ServerParameterProvider, StartupHandler, finish_authentication,
+    protocol_negotiation, save_startup_parameters_to_metadata,
+};
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
@@ -32,7 +35,7 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::copy::CopyData;
 use pgwire::messages::response::NoticeResponse;
-use pgwire::messages::startup::ParameterStatus;
+use pgwire::messages::startup::{ParameterStatus, Startup};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tokio_postgres::types::Kind;
 
@@ -40,23 +43,18 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
 
-use tokio_rustls::TlsAcceptor;
-
 use crate::audit::Client;
 use crate::deployment::CurrentDeployment;
 use crate::error::Error;
+use crate::metrics::METRICS;
 use crate::pg_compat::types::WireType;
 use crate::pg_compat::{self, catalog};
+use crate::protocol::tls::{self, WireTls};
 use crate::router::{self, CopyFormat, ParameterStyle};
 use crate::session::Session;
 use crate::statement::{Done, Effect, Outcome, Planned, RowsTag, Step};
 
 const SCRAM_ITERATIONS: usize = 4096;
-
-/// The first wait after a failed accept (out of file descriptors, say); doubled on each failure in a row, up to
-/// [`ACCEPT_BACKOFF_MAX`], so a persistent failure does not spin a core.
-const ACCEPT_BACKOFF_MIN: std::time::Duration = std::time::Duration::from_millis(5);
-const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The PostgreSQL connections being served.
 pub struct Connections(JoinSet<()>);
@@ -79,13 +77,12 @@ impl Connections {
 pub async fn serve(
     listener: TcpListener,
     frontend: Arc<PgFrontend>,
-    tls: Option<TlsAcceptor>,
     limit: Arc<Semaphore>,
     authentication_timeout: std::time::Duration,
     shutdown: impl Future<Output = ()>,
 ) -> Connections {
     let mut connections = JoinSet::new();
-    let mut backoff = ACCEPT_BACKOFF_MIN;
+    let mut backoff = super::ACCEPT_BACKOFF_MIN;
     tokio::pin!(shutdown);
     loop {
         let permit = tokio::select! {
@@ -105,16 +102,19 @@ pub async fn serve(
                         _ = &mut shutdown => break,
                         _ = tokio::time::sleep(backoff) => {}
                     }
-                    backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                    backoff = (backoff * 2).min(super::ACCEPT_BACKOFF_MAX);
                     continue;
                 }
             },
         };
-        backoff = ACCEPT_BACKOFF_MIN;
+        backoff = super::ACCEPT_BACKOFF_MIN;
         let _ = socket.set_nodelay(true);
-        let (frontend, tls) = (frontend.clone(), tls.clone());
+        // The pair being served now: a certificate reloaded later applies to later connections.
+        let tls = frontend.tls.as_ref().map(|tls| tls.pg_acceptor());
+        let frontend = frontend.clone();
         connections.spawn(async move {
             tracing::debug!(%peer, "connection opened");
+            let _counted = METRICS.connection("pg");
             let authenticated = Arc::new(Notify::new());
             let handlers = Connection {
                 frontend,
@@ -135,6 +135,9 @@ pub async fn serve(
                 None => connection.await,
             };
             if let Err(e) = ended {
+                if e.get_ref().is_some_and(|inner| inner.is::<rustls::Error>()) {
+                    METRICS.tls_handshake_failed("pg");
+                }
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(permit);
@@ -180,12 +183,12 @@ pub struct PgFrontend {
     parser: Arc<StatementParser>,
     /// Where cancel requests find the session they target.
     sessions: Arc<Sessions>,
-    /// Refuse clients that do not use TLS (`tls.mode: require`).
-    tls_required: bool,
+    /// TLS, when configured: offered to clients that ask, required of all under `tls.mode: require`.
+    tls: Option<Arc<WireTls>>,
 }
 
 impl PgFrontend {
-    pub fn new(deployment: CurrentDeployment, tls_required: bool) -> Self {
+    pub fn new(deployment: CurrentDeployment, tls: Option<Arc<WireTls>>) -> Self {
         let sessions = Arc::new(Sessions::default());
         let parser = Arc::new(StatementParser {
             deployment: deployment.clone(),
@@ -195,7 +198,7 @@ impl PgFrontend {
             deployment,
             parser,
             sessions,
-            tls_required,
+            tls,
         }
     }
 }
@@ -215,6 +218,12 @@ impl PgWireServerHandlers for PgFrontend {
         });
         let mut scram = ScramAuth::new(auth);
         scram.set_iterations(SCRAM_ITERATIONS);
+        // SCRAM-SHA-256-PLUS: channel binding to the certificate being served (clients choose it only over TLS).
+        if let Some(tls) = &self.tls
+            && let Err(e) = scram.configure_certificate(&tls.chain_pem())
+        {
+            tracing::warn!(error = %e, "channel binding is off: the certificate does not hash");
+        }
         Arc::new(SASLAuthStartupHandler::new(Arc::new(StartupParameters)).with_scram(scram))
     }
 
@@ -268,14 +277,21 @@ impl<S: StartupHandler> StartupHandler for SignalAuthenticated<S> {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let started = if self.frontend.tls_required && !client.is_secure() {
+        let tls_required = self.frontend.tls.as_ref().is_some_and(|tls| tls.required());
+        let started = if tls_required && !client.is_secure() {
+            METRICS.connection_refused("pg", "tls_required");
             Err(user_error(
                 "FATAL",
                 "28000",
                 "this server accepts only TLS connections: connect with sslmode=require (or verify-full)".into(),
             ))
         } else {
-            self.inner.on_startup(client, message).await
+            match message {
+                PgWireFrontendMessage::Startup(startup) if self.by_certificate(&startup) => {
+                    self.certificate_login(client, &startup).await
+                }
+                message => self.inner.on_startup(client, message).await,
+            }
         };
         if let Err(error) = started {
             let sqlstate = match &error {
@@ -293,7 +309,6 @@ impl<S: StartupHandler> StartupHandler for SignalAuthenticated<S> {
                 .deployment
                 .load()
                 .lasting
-                .audit
                 .login_failed(&user, &origin, &error.to_string(), &sqlstate);
             return Err(error);
         }
@@ -304,6 +319,40 @@ impl<S: StartupHandler> StartupHandler for SignalAuthenticated<S> {
             self.frontend.parser.session(client)?;
         }
         Ok(())
+    }
+}
+
+impl<S> SignalAuthenticated<S> {
+    /// Whether the user a startup message names logs in by client certificate.
+    fn by_certificate(&self, startup: &Startup) -> bool {
+        let users = &self.frontend.deployment.load().users;
+        let user = startup.parameters.get("user").and_then(|user| users.get(user));
+        user.is_some_and(|user| user.cert_identity.is_some())
+    }
+
+    /// PgBouncer's `auth_type = cert`: the TLS client certificate (verified against `tls.client_ca_file` during the
+    /// handshake) must name the user; no password is asked.
+    async fn certificate_login<C>(&self, client: &mut C, startup: &Startup) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        protocol_negotiation(client, startup).await?;
+        save_startup_parameters_to_metadata(client, startup);
+        let user = client.metadata().get(METADATA_USER).cloned().unwrap_or_default();
+        let common_name = client
+            .client_certificates()
+            .and_then(|chain| chain.first().and_then(tls::common_name));
+        let deployment = self.frontend.deployment.load();
+        deployment
+            .check_database(startup.parameters.get("database").map(String::as_str), &user)
+            .map_err(to_pg)?;
+        deployment
+            .users
+            .check_certificate(&user, common_name.as_deref())
+            .map_err(to_pg)?;
+        finish_authentication(client, &StartupParameters).await
     }
 }
 
@@ -323,17 +372,7 @@ impl AuthSource for UserDirectory {
     async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
         let user = login.user().unwrap_or_default();
         let deployment = self.deployment.load();
-        let database = login.database().unwrap_or(user);
-        if database != deployment.database() {
-            return Err(user_error(
-                "FATAL",
-                "3D000",
-                format!(
-                    "database \"{database}\" does not exist; connect to database \"{}\"",
-                    deployment.database()
-                ),
-            ));
-        }
+        deployment.check_database(login.database(), user).map_err(to_pg)?;
         let Some(password) = deployment.users.password(user) else {
             return Err(PgWireError::InvalidPassword(user.to_string()));
         };

@@ -488,6 +488,7 @@ impl SemanticModel {
                 unavailable: self.unavailable.clone(),
                 version: self.version,
                 forbidden,
+                databases: self.databases.clone(),
             },
             PolicyContext(context.join("; ")),
         ))

@@ -45,6 +45,7 @@ pub async fn load(
         when_unreachable,
         deferred_tables: HashMap::new(),
         deferred_models: HashMap::new(),
+        databases: Vec::new(),
     };
     let specs = loader.parse_files();
     let mut models = BTreeMap::new();
@@ -116,6 +117,7 @@ pub async fn load(
         unavailable,
         version: hasher.finish(),
         forbidden: BTreeSet::new(),
+        databases: loader.databases,
     })
 }
 
@@ -136,6 +138,8 @@ struct Loader<'a> {
     deferred_tables: HashMap<(String, String), SourceError>,
     /// Models over deferred tables, with why.
     deferred_models: HashMap<String, SourceError>,
+    /// The databases connected, for readiness checks.
+    databases: Vec<Arc<Database>>,
 }
 
 impl Loader<'_> {
@@ -295,6 +299,8 @@ impl Loader<'_> {
             }
             return;
         };
+        let db = Arc::new(db);
+        self.databases.push(db.clone());
         for (table, remote) in wanted {
             let registered = match db.table(remote.as_str()).await {
                 Ok(provider) => schema

@@ -26,6 +26,8 @@ pub struct SemanticModel {
     /// Views that exist but not for this model's reader (see [`SemanticModel::restricted`]): naming one is
     /// "permission denied", listing never shows it.
     pub forbidden: BTreeSet<String>,
+    /// The databases the views read, connected: `/readyz` checks that they still answer.
+    pub databases: Vec<Arc<crate::source::Database>>,
 }
 
 /// What loading a model does about a database it cannot reach.

@@ -3,10 +3,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use marked_yaml::Spanned;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// One YAML file of a semantic model; a model may be split over several files.
-#[derive(Debug, Deserialize)]
+/// One YAML file of a semantic model; a model may be split over several files. Published as JSON Schema by
+/// `semgate schema model`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
     #[serde(default)]
@@ -19,52 +21,73 @@ pub struct ModelFile {
 
 /// Where data lives: files (parquet, csv) under a location, or a database (postgres, mysql, sqlite) whose tables are
 /// read where they are, with the work pushed down to it as SQL.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     /// parquet, csv, postgres, mysql or sqlite.
+    #[schemars(with = "String")]
     pub kind: Spanned<String>,
     /// Where models find this source's tables, as `<namespace>.<table>` (default: the source's name). Sources may
     /// share a namespace, so a table can move to another database without touching the models that read it.
+    #[schemars(with = "Option<String>")]
     pub namespace: Option<Spanned<String>>,
     /// Files: the directory tables are relative to; sqlite: the database file. Relative paths are relative to the YAML
     /// file; `${data_dir}` expands to the configured data dir.
+    #[schemars(with = "Option<String>")]
     pub location: Option<Spanned<String>>,
     /// Table name → file or glob under `location` (files), or the table's name in the database, optionally
     /// schema-qualified (`public.customer`).
     #[serde(default)]
+    #[schemars(with = "HashMap<String, String>")]
     pub tables: HashMap<Spanned<String>, Spanned<String>>,
     /// CSV only: whether the first line is a header (default true).
+    #[schemars(with = "Option<bool>")]
     pub has_header: Option<Spanned<bool>>,
     /// CSV only: the field delimiter (default `,`).
+    #[schemars(with = "Option<String>")]
     pub delimiter: Option<Spanned<String>>,
     /// Databases over the network: where to connect. Any of these may say `${ENV_VAR}` or `${ENV_VAR:-default}`.
+    #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub port: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub database: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub user: Option<Spanned<String>>,
     /// The environment variable holding the database password (none: the server's trust or peer rules apply).
+    #[schemars(with = "Option<String>")]
     pub password_env: Option<Spanned<String>>,
     /// disable, prefer (the default) or require; postgres also verify-full.
+    #[schemars(with = "Option<String>")]
     pub tls: Option<Spanned<String>>,
     /// Connections kept open to the database (default 8).
+    #[schemars(with = "Option<u32>")]
     pub pool_size: Option<Spanned<u32>>,
     /// How long to wait for the database to accept a connection before calling it unreachable (default 5).
+    #[schemars(with = "Option<u64>")]
     pub connect_timeout_secs: Option<Spanned<u64>>,
     /// How long one query may run in the database (default 60).
+    #[schemars(with = "Option<u64>")]
     pub query_timeout_secs: Option<Spanned<u64>>,
 }
 
 /// A business entity bound to one source table or to a SQL select over sources.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    #[schemars(with = "Option<String>")]
     pub source: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub table: Option<Spanned<String>>,
     /// A SELECT over `source.table` names, instead of `source` + `table`.
+    #[schemars(with = "Option<String>")]
     pub sql: Option<Spanned<String>>,
+    #[schemars(with = "Vec<String>")]
     pub primary_key: Spanned<Vec<Spanned<String>>>,
     pub description: Option<String>,
     #[serde(default)]
@@ -75,27 +98,34 @@ pub struct ModelSpec {
     pub measures: Vec<MeasureSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RelationshipSpec {
     /// Name used in member paths; defaults to the target model's name.
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
+    #[schemars(with = "String")]
     pub model: Spanned<String>,
     /// many_to_one, one_to_many or one_to_one.
     #[serde(rename = "type")]
+    #[schemars(with = "String")]
     pub kind: Spanned<String>,
     /// Equalities between this model's columns and the target's, joined by AND: `o_custkey = c_custkey`.
+    #[schemars(with = "String")]
     pub on: Spanned<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DimensionSpec {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     /// An expression over the model's columns; defaults to the column named like the dimension.
+    #[schemars(with = "Option<String>")]
     pub sql: Option<Spanned<String>>,
     /// categorical, numeric, boolean or time; inferred from the expression's type when absent.
     #[serde(rename = "type")]
+    #[schemars(with = "Option<String>")]
     pub kind: Option<Spanned<String>>,
     pub description: Option<String>,
     #[serde(default)]
@@ -108,15 +138,19 @@ pub struct DimensionSpec {
     pub value_synonyms: BTreeMap<String, Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeasureSpec {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     /// sum, count, count_distinct, avg, min or max.
+    #[schemars(with = "String")]
     pub agg: Spanned<String>,
     /// The aggregated expression; optional for `count` (which then counts rows).
+    #[schemars(with = "Option<String>")]
     pub sql: Option<Spanned<String>>,
     /// Only rows matching this predicate are aggregated.
+    #[schemars(with = "Option<String>")]
     pub filter: Option<Spanned<String>>,
     pub description: Option<String>,
     #[serde(default)]
@@ -124,17 +158,20 @@ pub struct MeasureSpec {
 }
 
 /// What a SQL client sees as a table.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewSpec {
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
     /// The root model: the view's grain.
+    #[schemars(with = "String")]
     pub model: Spanned<String>,
     pub description: Option<String>,
     /// How long answers over this view stay in the result cache (seconds; 0: never cached). Unset: the cache's TTL.
     pub cache_ttl_secs: Option<u64>,
     /// "Today" for relative dates in ASK questions (`last year`, `last 3 months`) over this view, as `YYYY-MM-DD`;
     /// for data that stops in the past. Unset: the real today.
+    #[schemars(with = "Option<String>")]
     pub anchor_date: Option<Spanned<String>>,
     #[serde(default)]
     pub dimensions: Vec<ViewMemberSpec>,
@@ -148,13 +185,15 @@ pub struct ViewSpec {
 
 /// One access policy of a view: the users it applies to (by group, and conditions on their attributes) and what it
 /// grants them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
     /// A group the policy applies to; `"*"`: every user.
+    #[schemars(with = "Option<String>")]
     pub group: Option<Spanned<String>>,
     /// Several groups (any of them).
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub groups: Vec<Spanned<String>>,
     /// All must hold for the policy to apply, e.g. `{ userAttributes.region } != ''`.
     #[serde(default)]
@@ -167,15 +206,16 @@ pub struct PolicySpec {
     pub row_level: Option<RowLevelSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionSpec {
     #[serde(rename = "if")]
+    #[schemars(with = "String")]
     pub condition: Spanned<String>,
 }
 
 /// Members by name: `includes: "*"`, `includes: [a, b]` or `excludes: [a, b]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberLevelSpec {
     pub includes: Option<MemberList>,
@@ -183,14 +223,14 @@ pub struct MemberLevelSpec {
 }
 
 /// `"*"` or a list of member names.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum MemberList {
     Names(Vec<String>),
     All(String),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowLevelSpec {
     /// All must hold for a row to be granted.
@@ -198,30 +238,41 @@ pub struct RowLevelSpec {
     pub filters: Vec<RowFilterSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RowFilterSpec {
     /// A dimension of the view (granted or not).
+    #[schemars(with = "String")]
     pub member: Spanned<String>,
     /// equals, notEquals, in, notIn, gt, gte, lt, lte, contains, set, notSet.
+    #[schemars(with = "String")]
     pub operator: Spanned<String>,
     /// Literals or `{ userAttributes.<name> }` templates; a list attribute stands for all its values.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub values: Vec<Spanned<String>>,
 }
 
 /// A view column: a member reached by a relationship path (`orders.customer.nation.name`), or, for measures, a derived
 /// metric (`sql` over the view's other measures).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ViewMemberSpec {
     /// Column name; defaults to the member's own name.
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub member: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
     pub sql: Option<Spanned<String>>,
     /// Overrides the member's description.
     pub description: Option<String>,
     /// Added to the member's synonyms.
     #[serde(default)]
     pub synonyms: Vec<String>,
+}
+
+/// The model file's JSON Schema.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(ModelFile)
 }

@@ -38,6 +38,8 @@ use datafusion_table_providers::sqlite::sql_table::SQLiteTable;
 use futures::StreamExt;
 use secrecy::SecretString;
 
+use crate::metrics::METRICS;
+
 /// The databases semgate reads from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatabaseKind {
@@ -129,6 +131,12 @@ impl SourceError {
     }
 }
 
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("name", &self.settings.name).finish()
+    }
+}
+
 /// One connected database: makes its tables, all sharing one federation provider so that joins between them are
 /// pushed down together.
 pub struct Database {
@@ -136,6 +144,8 @@ pub struct Database {
     tables: TableMaker,
     /// Created with the first table: its executor runs any statement on the shared pool.
     federation: OnceLock<Arc<SQLFederationProvider>>,
+    /// The first table made, whose schema [`Database::check`] reads back from the database.
+    checked_table: OnceLock<String>,
 }
 
 enum TableMaker {
@@ -184,7 +194,30 @@ impl Database {
             settings,
             tables,
             federation: OnceLock::new(),
+            checked_table: OnceLock::new(),
         })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    /// Whether the database answers now, within its connect timeout (a round trip through the pool its tables use:
+    /// reading one table's columns from its catalog): what `/readyz` reports.
+    pub async fn check(&self) -> Result<(), SourceError> {
+        let (Some(federation), Some(table)) = (self.federation.get(), self.checked_table.get()) else {
+            // No table was made: nothing reads this database.
+            return Ok(());
+        };
+        let round_trip = federation.executor.get_table_schema(table);
+        match tokio::time::timeout(self.settings.connect_timeout, round_trip).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(classify(&self.settings, &e)),
+            Err(_) => Err(self.settings.unreachable(format!(
+                "no answer within {}s (connect_timeout_secs)",
+                self.settings.connect_timeout.as_secs()
+            ))),
+        }
     }
 
     /// The table `remote` (optionally schema-qualified) as a federated DataFusion table.
@@ -198,6 +231,7 @@ impl Database {
                 .map_err(|e| e.into()),
         };
         let made = made.map_err(|e| classify(&self.settings, e.as_ref()))?;
+        let _ = self.checked_table.set(remote.to_string());
         self.rewrap(made)
     }
 
@@ -432,11 +466,17 @@ impl SQLExecutor for SourceExecutor {
             .execute(query, schema.clone(), filters)
             .map_err(|e| source_error(&settings, e))?;
         let deadline = tokio::time::Instant::now() + settings.query_timeout;
-        // State: the inner stream and whether its first batch is still to come; `None` once it ended or failed.
-        let guarded = futures::stream::unfold(Some((stream, true)), move |state| {
+        let counted = SourceQuery {
+            source: settings.name.clone(),
+            started: std::time::Instant::now(),
+            failed: None,
+        };
+        // State: the inner stream, whether its first batch is still to come, and the query's metrics; `None` once it
+        // ended or failed.
+        let guarded = futures::stream::unfold(Some((stream, true, counted)), move |state| {
             let settings = settings.clone();
             async move {
-                let (mut stream, first) = state?;
+                let (mut stream, first, mut counted) = state?;
                 let next = async {
                     if first {
                         first_batch(&settings, &mut stream).await
@@ -452,8 +492,16 @@ impl SQLExecutor for SourceExecutor {
                     }))),
                 };
                 Some(match item {
-                    Ok(batch) => (Ok(batch), Some((stream, false))),
-                    Err(e) => (Err(source_error(&settings, e)), None),
+                    Ok(batch) => (Ok(batch), Some((stream, false, counted))),
+                    Err(e) => {
+                        let error = source_error(&settings, e);
+                        counted.failed = Some(
+                            find::<SourceError>(&error)
+                                .map_or("XX000", |e| e.sqlstate())
+                                .to_string(),
+                        );
+                        (Err(error), None)
+                    }
                 })
             }
         });
@@ -474,6 +522,20 @@ impl SQLExecutor for SourceExecutor {
 
     fn metrics(&self) -> Option<MetricsSet> {
         self.inner.metrics()
+    }
+}
+
+/// One query sent to a source: counted in the metrics when its stream ends, fails or is dropped.
+struct SourceQuery {
+    source: String,
+    started: std::time::Instant,
+    /// The SQLSTATE it failed with.
+    failed: Option<String>,
+}
+
+impl Drop for SourceQuery {
+    fn drop(&mut self) {
+        METRICS.source_query(&self.source, self.failed.as_deref(), self.started.elapsed());
     }
 }
 

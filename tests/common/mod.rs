@@ -59,6 +59,8 @@ pub fn demo_dir() -> PathBuf {
 pub struct Spawned {
     pub pg_addr: SocketAddr,
     pub flight_addr: SocketAddr,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served, when the configuration has an `admin_addr`.
+    pub admin_addr: Option<SocketAddr>,
     pub reloader: semgate::server::Reloader,
 }
 
@@ -66,6 +68,9 @@ pub struct Spawned {
 pub fn spawn_gateway(mut config: Config) -> Spawned {
     config.pg_addr = "127.0.0.1:0".parse().unwrap();
     config.flight_addr = "127.0.0.1:0".parse().unwrap();
+    if config.admin_addr.is_some() {
+        config.admin_addr = Some("127.0.0.1:0".parse().unwrap());
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -78,6 +83,7 @@ pub fn spawn_gateway(mut config: Config) -> Spawned {
             tx.send(Spawned {
                 pg_addr: app.pg_addr(),
                 flight_addr: app.flight_addr(),
+                admin_addr: app.admin_addr(),
                 reloader: app.reloader(),
             })
             .unwrap();
@@ -85,6 +91,15 @@ pub fn spawn_gateway(mut config: Config) -> Spawned {
         });
     });
     rx.recv().expect("gateway started")
+}
+
+/// `GET http://{addr}{path}` on the admin port: the status code and the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{addr}{path}"))
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
 }
 
 pub fn addr() -> SocketAddr {
@@ -171,6 +186,31 @@ pub async fn flight_batches(
         batches.extend(futures::TryStreamExt::try_collect::<Vec<_>>(stream).await.unwrap());
     }
     batches
+}
+
+/// A Flight SQL client at `addr` (plaintext), logged in as `user` by Handshake.
+pub async fn flight_client(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+) -> arrow_flight::sql::client::FlightSqlServiceClient<tonic::transport::Channel> {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut client = arrow_flight::sql::client::FlightSqlServiceClient::new(channel);
+    client.handshake(user, password).await.unwrap();
+    client
+}
+
+/// The rows of `sql` run over Flight SQL, as text.
+pub async fn flight_rows(
+    client: &mut arrow_flight::sql::client::FlightSqlServiceClient<tonic::transport::Channel>,
+    sql: &str,
+) -> Vec<Vec<String>> {
+    let info = client.execute(sql.to_string(), None).await.unwrap();
+    batch_rows(&flight_batches(client, info).await)
 }
 
 /// Arrow batches as text rows (NULL → "NULL"), formatted like the reference's.
