@@ -220,7 +220,8 @@ impl ResultCache {
         let ran_here = AtomicBool::new(false);
         let fill = async {
             ran_here.store(true, Ordering::Relaxed);
-            self.fill(ctx, optimized.clone(), cancel.clone(), timeout, ttl).await
+            self.fill(ctx, optimized.clone(), schema.clone(), cancel.clone(), timeout, ttl)
+                .await
         };
         match self.entries.try_get_with(key, fill).await {
             Ok(entry) => {
@@ -261,7 +262,7 @@ impl ResultCache {
             }
             // Another session's run of the same plan failed or was too large to keep: run it here, uncached.
             Err(_) => Ok((
-                Engine::execute_optimized(ctx, &optimized, cancel, timeout).await?,
+                Engine::execute_optimized(ctx, &optimized, schema, cancel, timeout).await?,
                 CacheUse::Miss,
             )),
         }
@@ -272,12 +273,13 @@ impl ResultCache {
         &self,
         ctx: &SessionContext,
         plan: LogicalPlan,
+        schema: SchemaRef,
         cancel: CancellationToken,
         timeout: Option<Duration>,
         ttl: Duration,
     ) -> std::result::Result<Arc<Entry>, Unfilled> {
         let failed = |e: DataFusionError| Unfilled::Failed(Arc::new(e));
-        let mut stream = Engine::execute_optimized(ctx, &plan, cancel, timeout)
+        let mut stream = Engine::execute_optimized(ctx, &plan, schema, cancel, timeout)
             .await
             .map_err(failed)?;
         let (mut batches, mut bytes) = (Vec::new(), 0u64);

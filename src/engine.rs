@@ -248,22 +248,32 @@ impl Engine {
         timeout: Option<Duration>,
     ) -> Result<SendableRecordBatchStream> {
         let optimized = Self::optimize(ctx, &plan)?;
-        Self::execute_optimized(ctx, &optimized, cancel, timeout).await
+        Self::execute_optimized(ctx, &optimized, Self::result_schema(&plan), cancel, timeout).await
     }
 
-    /// Start executing an optimized plan (not optimized again); batches stream as they are produced, with columns
-    /// named as [`Engine::result_schema`] says. The stream ends with an [`Interrupted`] error when `cancel` fires or
+    /// Start executing an optimized plan (not optimized again); batches stream as they are produced, with the columns
+    /// of `described` ([`Engine::result_schema`] of the plan before optimizing: what clients were told, nullability
+    /// included — Flight SQL clients check it). The stream ends with an [`Interrupted`] error when `cancel` fires or
     /// `timeout` passes, whichever comes first; dropping it stops the work.
     pub async fn execute_optimized(
         ctx: &SessionContext,
         optimized: &LogicalPlan,
+        described: SchemaRef,
         cancel: CancellationToken,
         timeout: Option<Duration>,
     ) -> Result<SendableRecordBatchStream> {
         let state = ctx.state();
         let physical = state.query_planner().create_physical_plan(optimized, &state).await?;
         let stream = datafusion::physical_plan::execute_stream(physical, ctx.task_ctx())?;
-        let schema = client_schema(&stream.schema());
+        let produced = client_schema(&stream.schema());
+        // The engine's own types win where they differ from the description (nothing can relabel those).
+        let same_types = described.fields().len() == produced.fields().len()
+            && described
+                .fields()
+                .iter()
+                .zip(produced.fields())
+                .all(|(d, p)| d.data_type() == p.data_type());
+        let schema = if same_types { described } else { produced };
         let renamed = schema.clone();
         let stream = stream
             .map(move |batch| batch.and_then(|b| Ok(RecordBatch::try_new(renamed.clone(), b.columns().to_vec())?)));

@@ -60,7 +60,7 @@ async fn a_query_over_the_limit_spills_and_answers_right() {
     // the number of partitions (cores): the limits are tried in turn, and one of them must spill and answer right
     // while every one either does that or fails cleanly with 53200.
     let mut spilled = Vec::new();
-    for limit in ["48MB", "40MB", "64MB", "32MB", "80MB"] {
+    for limit in ["48MB", "40MB", "64MB", "32MB", "80MB", "128MB", "192MB", "256MB"] {
         let (addr, data) = gateway_with_limit(limit);
         let client = connect(addr).await;
         match client.simple_query(MANY_GROUPS).await {

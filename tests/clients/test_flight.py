@@ -124,6 +124,19 @@ def test_adbc_many_rows_stream_in_batches(conn, reference):
     assert_rows([actual], [expected])
 
 
+def test_adbc_uncached_rows_carry_the_schema_flight_info_announced(conn, reference):
+    # ADBC checks each stream's schema against GetFlightInfo's, nullability included; uncached answers come from the
+    # physical plan, whose nullability is not always the logical plan's (ship_date is NOT NULL in the data).
+    with conn.cursor() as cur:
+        cur.execute("SET semgate.cache = off")
+        cur.fetch_arrow_table()
+        cur.execute("SELECT ship_date, ship_mode, MEASURE(line_items) AS line_items FROM sales GROUP BY 1, 2")
+        table = cur.fetch_arrow_table()
+    (expected,) = reference.execute("SELECT COUNT(*) FROM (SELECT DISTINCT l_shipdate, l_shipmode FROM lineitem)").fetchone()
+    assert table.num_rows == expected
+    assert sum(table.column("line_items").to_pylist()) == reference.execute("SELECT COUNT(*) FROM lineitem").fetchone()[0]
+
+
 def test_adbc_parameters_bound_by_do_put(conn, reference):
     # ADBC prepares (CreatePreparedStatement), sends the parameters as a one-row record batch in DoPut
     # (CommandPreparedStatementQuery), then calls GetFlightInfo on the prepared statement and DoGet.
