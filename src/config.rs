@@ -586,17 +586,22 @@ fn model_files(path: &Path) -> Result<Vec<PathBuf>, ConfigError> {
     Ok(files)
 }
 
-/// A memory size as PostgreSQL writes them (`work_mem`): a number and a unit among B, kB, MB, GB, TB (case does not
-/// matter here); a number alone is bytes. The error is a hint.
-pub fn memory_setting(value: &str) -> Result<u64, &'static str> {
-    const HINT: &str = "write a size such as 512MB or 2GB (units B, kB, MB, GB, TB)";
+/// A setting written as a number and a unit (`512MB`, `30 s`): the number, and the unit in lower case.
+fn number_and_unit(value: &str) -> Option<(f64, String)> {
     let value = value.trim().to_lowercase();
     let split = value
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .unwrap_or(value.len());
     let (number, unit) = value.split_at(split);
-    let number: f64 = number.parse().map_err(|_| HINT)?;
-    let scale: f64 = match unit.trim() {
+    Some((number.parse().ok()?, unit.trim().to_string()))
+}
+
+/// A memory size as PostgreSQL writes them (`work_mem`): a number and a unit among B, kB, MB, GB, TB (case does not
+/// matter here); a number alone is bytes. The error is a hint.
+pub fn memory_setting(value: &str) -> Result<u64, &'static str> {
+    const HINT: &str = "write a size such as 512MB or 2GB (units B, kB, MB, GB, TB)";
+    let (number, unit) = number_and_unit(value).ok_or(HINT)?;
+    let scale: f64 = match unit.as_str() {
         "" | "b" => 1.0,
         "kb" => 1024.0,
         "mb" => 1024.0 * 1024.0,
@@ -615,13 +620,8 @@ pub fn memory_setting(value: &str) -> Result<u64, &'static str> {
 /// s, min, h, d); 0 is off (`None`). The error is a hint for the client.
 pub fn duration_setting(value: &str) -> Result<Option<Duration>, &'static str> {
     const HINT: &str = "Valid units for this parameter are \"us\", \"ms\", \"s\", \"min\", \"h\", and \"d\"; a number alone is milliseconds";
-    let value = value.trim().to_lowercase();
-    let split = value
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(split);
-    let number: f64 = number.parse().map_err(|_| HINT)?;
-    let millis = match unit.trim() {
+    let (number, unit) = number_and_unit(value).ok_or(HINT)?;
+    let millis = match unit.as_str() {
         "" | "ms" => number,
         "us" => number / 1e3,
         "s" => number * 1e3,
