@@ -11,9 +11,7 @@ cd "$(dirname "$0")/../.."
 scale="${SCALE:-1}"
 limit="${LIMIT:-256MB}"
 . scripts/bench/prepare.sh
-data="${SEMGATE_BENCH_DATA_DIR:-/var/tmp/semgate-bench-data}"
-mkdir -p "$data"
-"$SEMGATE_BIN" demo-data --data-dir "$data" --scale "$scale" >/dev/null
+tpch=$(bench_data "$scale")
 work=$(mktemp -d)
 server=
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -22,7 +20,7 @@ MEASURE(quantity) AS quantity, MEASURE(line_items) AS line_items FROM sales GROU
 
 for memory in unlimited "$limit"; do
   {
-    echo "data_dir: $data/tpch-sf$scale"
+    echo "data_dir: $tpch"
     echo "semantic: [$PWD/semantic]"
     echo "users: [{name: analyst, password: analyst, groups: [admin]}]"
     echo "cache: {capacity_mb: 0}"

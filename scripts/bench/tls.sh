@@ -10,9 +10,7 @@ cd "$(dirname "$0")/../.."
 scale="${SCALE:-0.1}"
 reps="${REPS:-5}"
 . scripts/bench/prepare.sh
-data="${SEMGATE_BENCH_DATA_DIR:-/var/tmp/semgate-bench-data}"
-mkdir -p "$data"
-"$SEMGATE_BIN" demo-data --data-dir "$data" --scale "$scale" >/dev/null
+tpch=$(bench_data "$scale")
 
 work=$(mktemp -d)
 pids=()
@@ -29,7 +27,7 @@ trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 gateway() {
   local name=$1 tls=$2 pg=$3 flight=$4
   {
-    echo "data_dir: $data/tpch-sf$scale"
+    echo "data_dir: $tpch"
     echo "semantic: [$PWD/semantic]"
     echo "users: [{name: analyst, password: analyst, groups: [admin]}]"
     [ "$tls" = yes ] && echo "tls: {cert_file: $work/server.pem, key_file: $work/server.key}"
