@@ -186,8 +186,6 @@ pub struct Application {
     pg_listener: TcpListener,
     /// Shared by every PostgreSQL connection.
     frontend: Arc<PgFrontend>,
-    /// TLS for both wires, when configured.
-    tls: Option<Arc<WireTls>>,
     /// Bound like `pg_listener` when `admin_addr` is configured: `/metrics`, `/healthz`, `/readyz`.
     admin_listener: Option<TcpListener>,
     /// Bound like `pg_listener`; served by tonic.
@@ -233,7 +231,6 @@ impl Application {
             },
             flight: FlightFrontend::new(deployment.clone()),
             frontend: Arc::new(PgFrontend::new(deployment.clone(), tls.clone())),
-            tls: tls.clone(),
             connection_limit: Arc::new(Semaphore::new(config.max_connections)),
             shutdown_grace: config.shutdown_grace,
             authentication_timeout: config.authentication_timeout,
@@ -289,7 +286,7 @@ impl Application {
         let flight = tokio::spawn(crate::protocol::flight::serve(
             self.flight_listener,
             self.flight,
-            self.tls,
+            self.reloader.tls.clone(),
             stopping.clone(),
         ));
         let flight_abort = flight.abort_handle();

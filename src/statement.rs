@@ -345,7 +345,8 @@ impl Session {
     /// audit line when it fails, when a command is done, or when its rows have been read (or dropped).
     pub async fn run(&self, planned: &Planned, parameters: Vec<ScalarValue>) -> Result<Outcome, Error> {
         let started = Instant::now();
-        let reads = planned.plan().map(audit::views_read);
+        // What a statement read is the audit trail's alone (the metrics count statements, not views).
+        let reads = planned.plan().filter(|_| self.audit.enabled()).map(audit::views_read);
         let record = self.audit_record(&planned.text, planned.kind(), reads, planned.asked.clone(), &parameters);
         let ran = match self.replanned(planned).await {
             Ok(Some(fresh)) => guarded(self.run_planned(&fresh, parameters)).await,
@@ -409,7 +410,8 @@ impl Session {
                 tag: RowsTag::Select,
                 notice: None,
             };
-            let record = self.audit_record(sql, "query", self.remembered_reads(sql), None, &[]);
+            let reads = self.audit.enabled().then(|| self.remembered_reads(sql)).flatten();
+            let record = self.audit_record(sql, "query", reads, None, &[]);
             return self.audited(record, started, Ok((outcome, CacheUse::Hit))).map(Some);
         }
         match self.prepare(sql, style).await? {
