@@ -18,8 +18,8 @@ use datafusion::arrow::array::UInt64Array;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableFunctionImpl, TableProvider};
-use datafusion::common::Column;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, ScalarValue};
 use datafusion::datasource::{MemTable, TableType, source_as_provider};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
@@ -36,8 +36,8 @@ use crate::engine::Engine;
 use crate::metrics::METRICS;
 use crate::semantic::provider::SemanticViewTable;
 
-/// Statement texts remembered for the fast path.
-const REMEMBERED_TEXTS: u64 = 10_000;
+/// Statements remembered for the fast path (see [`Memo`]).
+const REMEMBERED_STATEMENTS: u64 = 10_000;
 
 /// The session setting that bypasses the cache (`SET semgate.cache = off`).
 pub const CACHE_SETTING: &str = "semgate.cache";
@@ -77,6 +77,16 @@ impl CacheUse {
             CacheUse::None => "none",
         }
     }
+}
+
+/// A statement as its client sends it again, which finds its answer's key without the plan being bound, optimized and
+/// rendered again: what makes a hit cost a lookup.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Memo {
+    /// A statement without parameters, by its text (the simple protocol's fast path, before parsing).
+    Text(String),
+    /// A prepared plan (by its process-unique id, [`crate::statement::PlannedQuery`]) with its parameters' values.
+    Bound { plan: u64, parameters: Vec<ScalarValue> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -128,9 +138,9 @@ impl Stats {
 
 pub struct ResultCache {
     entries: Cache<CacheKey, Arc<Entry>>,
-    /// (statement text, policy) → its key and result schema: a repeated parameterless statement finds its entry
-    /// without being parsed, planned and optimized again (what makes a hit cost a lookup).
-    texts: moka::sync::Cache<(String, String), (CacheKey, SchemaRef)>,
+    /// (statement, policy) → its key and result schema: a repeated statement finds its entry without being
+    /// parsed, planned, bound and optimized again.
+    memo: moka::sync::Cache<(Memo, String), (CacheKey, SchemaRef)>,
     stats: Arc<Stats>,
     config: CacheConfig,
     /// No single entry may take more than this share of the capacity.
@@ -163,8 +173,8 @@ impl ResultCache {
             .build();
         Self {
             entries,
-            texts: moka::sync::Cache::builder()
-                .max_capacity(REMEMBERED_TEXTS)
+            memo: moka::sync::Cache::builder()
+                .max_capacity(REMEMBERED_STATEMENTS)
                 .time_to_live(config.ttl)
                 .build(),
             stats,
@@ -174,26 +184,26 @@ impl ResultCache {
         }
     }
 
-    /// The cached answer of a statement text `policy` ran before (see [`ResultCache::execute`]'s `text`), if its
-    /// entry is still there.
-    pub async fn cached(&self, text: &str, policy: &str) -> Option<SendableRecordBatchStream> {
-        let (key, schema) = self.texts.get(&(text.to_string(), policy.to_string()))?;
+    /// The cached answer of a statement `policy` ran before (see [`ResultCache::execute`]'s `memo`), if its entry
+    /// is still there.
+    pub async fn cached(&self, memo: &Memo, policy: &str) -> Option<SendableRecordBatchStream> {
+        let (key, schema) = self.memo.get(&(memo.clone(), policy.to_string()))?;
         let entry = self.entries.get(&key).await?;
         let stream = replay(&entry.batches, schema).ok()?;
         self.stats.hit();
-        tracing::debug!(cache = "hit", "result cache, by statement text");
+        tracing::debug!(cache = "hit", "result cache, by statement");
         Some(stream)
     }
 
     /// Run `plan` for `policy` (a policy context), from the cache when an equal plan's answer is there; otherwise execute it
-    /// under `cancel` and `timeout` and keep the answer. Batches carry the column names of `plan`. `text`, the
-    /// statement `plan` was planned from when it has no parameters, is remembered for [`ResultCache::cached`].
+    /// under `cancel` and `timeout` and keep the answer. Batches carry the column names of `plan`. `memo`, the
+    /// statement `plan` was made from, is remembered for [`ResultCache::cached`].
     pub async fn execute(
         &self,
         ctx: &SessionContext,
         plan: LogicalPlan,
         policy: &str,
-        text: Option<&str>,
+        memo: Option<Memo>,
         cancel: CancellationToken,
         timeout: Option<Duration>,
     ) -> Result<(SendableRecordBatchStream, CacheUse)> {
@@ -213,9 +223,9 @@ impl ResultCache {
             policy: policy.to_string(),
             model_version: self.model_version,
         };
-        if let Some(text) = text {
-            self.texts
-                .insert((text.to_string(), policy.to_string()), (key.clone(), schema.clone()));
+        if let Some(memo) = memo {
+            self.memo
+                .insert((memo, policy.to_string()), (key.clone(), schema.clone()));
         }
         let ran_here = AtomicBool::new(false);
         let fill = async {

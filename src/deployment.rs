@@ -16,6 +16,7 @@ use crate::engine::{Engine, TableFunction};
 use crate::error::Error;
 use crate::metrics::METRICS;
 use crate::nl::{Asker, LlmConfig};
+use crate::plan_cache::PlanCache;
 use crate::semantic::SemanticModel;
 use crate::semantic::access::PolicyContext;
 use crate::semantic::provider::LateViews;
@@ -272,6 +273,7 @@ impl Deployment {
             engine,
             cache: self.cache.clone(),
             asker,
+            plans: PlanCache::default(),
             context: context.clone(),
             generation: self.generation,
         });

@@ -25,6 +25,8 @@
 //! - [`engine`]: DataFusion with the views registered as `public.<view>`; plans and streams results.
 //! - [`source`]: database sources (PostgreSQL, MySQL/MariaDB, SQLite) read in place; the optimizer rule that hands
 //!   the largest single-database sub-plans to their database as SQL ([`source::pushdown`]).
+//! - [`plan_cache`]: statements prepared before, planned, shared by the sessions of a backend (a known statement's
+//!   Parse is a lookup).
 //! - [`cache`]: answers of semantic queries kept by optimized plan, user and model version (moka; single flight);
 //!   `SET semgate.cache = off` bypasses it, `semgate_cache_stats()` shows it.
 //! - [`pg_compat`]: what PostgreSQL clients' catalog SQL needs beyond DataFusion and `datafusion-pg-catalog`:
@@ -51,6 +53,7 @@ pub mod error;
 pub mod metrics;
 pub mod nl;
 pub mod pg_compat;
+pub mod plan_cache;
 pub mod protocol;
 pub mod router;
 pub mod semantic;

@@ -86,6 +86,8 @@ pub struct Metrics {
     /// Set at each scrape from the serving deployment's cache.
     cache_bytes: Gauge,
     cache_entries: Gauge,
+    plan_cache_hits: Counter,
+    plan_cache_misses: Counter,
     ask: Family<AskLabels, Counter>,
     llm_duration: Histogram,
     llm_errors: Counter,
@@ -163,6 +165,16 @@ impl Metrics {
                 Gauge::default(),
             ),
             cache_entries: r.add("cache_entries", "Results the cache holds", Gauge::default()),
+            plan_cache_hits: r.add(
+                "plan_cache_hits",
+                "Statements prepared from a plan kept before (no parsing or planning)",
+                Counter::default(),
+            ),
+            plan_cache_misses: r.add(
+                "plan_cache_misses",
+                "Statements parsed and planned (no plan kept for their text)",
+                Counter::default(),
+            ),
             ask: r.add(
                 "ask_questions",
                 "ASK questions, by resolver and outcome",
@@ -256,6 +268,13 @@ impl Metrics {
 
     pub fn cache_eviction(&self) {
         self.cache_evictions.inc();
+    }
+
+    pub fn plan_cache(&self, hit: bool) {
+        match hit {
+            true => self.plan_cache_hits.inc(),
+            false => self.plan_cache_misses.inc(),
+        };
     }
 
     /// What the serving cache holds, set before a scrape is encoded.

@@ -94,7 +94,7 @@ pub enum SessionCommand {
 }
 
 /// How a wire's clients write statement parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ParameterStyle {
     /// `$1, $2, …` only; a `?` is PostgreSQL's operator character (the PostgreSQL wire).
     Numbered,

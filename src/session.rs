@@ -12,7 +12,7 @@ use datafusion::sql::sqlparser::ast::Statement;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AskRecord, AuditLog, Client, Reads};
-use crate::cache::{CACHE_SETTING, CacheUse, ResultCache};
+use crate::cache::{CACHE_SETTING, CacheUse, Memo, ResultCache};
 use crate::config::{User, duration_setting};
 use crate::cursor::Cursors;
 use crate::deployment::SessionSlot;
@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::nl::query::literal;
 use crate::nl::{Asker, SemanticQuery};
 use crate::pg_compat::functions::Settings;
+use crate::plan_cache::PlanCache;
 use crate::router::{self, Ask, RouteError, Routed};
 use crate::semantic::SemanticModel;
 use crate::semantic::access::PolicyContext;
@@ -72,6 +73,8 @@ pub struct Backend {
     /// Answers computed under this model version only; shared by the policy contexts of one model version.
     pub cache: Arc<ResultCache>,
     pub asker: Arc<Asker>,
+    /// Statements its sessions prepared, planned: a known statement's Parse is a lookup.
+    pub plans: PlanCache,
     /// What its sessions may read; what cached answers are keyed by, so equal contexts share them.
     pub context: PolicyContext,
     /// The deployment (configuration and model version) it belongs to: a session whose backend's generation is not
@@ -351,12 +354,12 @@ impl Session {
     }
 
     /// Run a planned statement under this session's cancel token and `statement_timeout`, through the result cache
-    /// unless `SET semgate.cache = off`. `text`: the statement it was planned from, when it has no parameters, so
-    /// that [`Session::cached`] finds its answer next time.
+    /// unless `SET semgate.cache = off`. `memo`: the statement as the client will send it again, so that
+    /// [`Session::cached`] finds its answer next time.
     pub(crate) async fn execute_plan(
         &self,
         plan: LogicalPlan,
-        text: Option<&str>,
+        memo: Option<Memo>,
     ) -> Result<(SendableRecordBatchStream, CacheUse), Error> {
         let (cancel, timeout) = (self.begin_statement(), self.statement_timeout());
         let bound = self.bound.load_full();
@@ -364,20 +367,25 @@ impl Session {
         Ok(if self.cache_on() {
             backend
                 .cache
-                .execute(ctx, plan, backend.context.as_str(), text, cancel, timeout)
+                .execute(ctx, plan, backend.context.as_str(), memo, cancel, timeout)
                 .await?
         } else {
             (Engine::execute(ctx, plan, cancel, timeout).await?, CacheUse::None)
         })
     }
 
-    /// The cached answer of a statement this user ran before, without planning it again.
-    pub async fn cached(&self, text: &str) -> Option<SendableRecordBatchStream> {
+    /// The cached answer of a statement this user's policy context ran before, without planning it again.
+    pub async fn cached(&self, memo: &Memo) -> Option<SendableRecordBatchStream> {
         if !self.cache_on() {
             return None;
         }
         let backend = self.bound.load().backend.clone();
-        backend.cache.cached(text, backend.context.as_str()).await
+        backend.cache.cached(memo, backend.context.as_str()).await
+    }
+
+    /// The backend statements plan and run on now.
+    pub(crate) fn backend(&self) -> Arc<Backend> {
+        self.bound.load_full().backend.clone()
     }
 
     /// Remember what `text` read, for [`Session::remembered_reads`]; a bounded memory, emptied when full.

@@ -9,22 +9,24 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use datafusion::arrow::array::{ArrayRef, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::ScalarValue;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{Expr, LogicalPlan, Volatility};
 use datafusion::physical_plan::memory::MemoryStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::sql::sqlparser::ast::Statement;
 use futures::{FutureExt, StreamExt};
 
 use crate::audit::{self, AskRecord, AuditLog, Reads, StatementRecord};
-use crate::cache::CacheUse;
+use crate::cache::{CacheUse, Memo};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::metrics::METRICS;
@@ -49,7 +51,8 @@ pub struct Planned {
 /// What running a planned statement does.
 #[derive(Debug)]
 pub enum Step {
-    Query(PlannedQuery),
+    /// Shared with the sessions that prepare the same text ([`crate::plan_cache`]).
+    Query(Arc<PlannedQuery>),
     /// `COPY … TO STDOUT`: the query's rows, in a COPY format.
     Copy {
         plan: LogicalPlan,
@@ -72,7 +75,25 @@ pub struct PlannedQuery {
     pub notice: Option<String>,
     /// The statement text, when it has no parameters and is not an ASK: the result cache remembers it, so the
     /// next time the same text is answered without planning ([`Session::execute`]).
-    pub text: Option<String>,
+    text: Option<String>,
+    /// Unique in the process: with the parameters' values, what the result cache remembers a run by ([`Memo`]).
+    id: u64,
+    /// The rows of a statement that reads nothing and calls only immutable functions (`SELECT 1`, a driver's
+    /// probe): computed once when planned, sent as they are at every run.
+    constant: Option<Vec<RecordBatch>>,
+}
+
+impl PlannedQuery {
+    /// What the result cache knows a run of this plan with `parameters` by.
+    fn memo(&self, parameters: &[ScalarValue]) -> Memo {
+        match &self.text {
+            Some(text) => Memo::Text(text.clone()),
+            None => Memo::Bound {
+                plan: self.id,
+                parameters: parameters.to_vec(),
+            },
+        }
+    }
 }
 
 /// A cursor statement, prepared: DECLARE's query planned like any query, FETCH with the cursor's columns (for
@@ -218,9 +239,8 @@ impl Planned {
     /// The plan that reads data, if the statement has one.
     fn plan(&self) -> Option<&LogicalPlan> {
         match &self.step {
-            Step::Query(PlannedQuery { plan, .. })
-            | Step::Copy { plan, .. }
-            | Step::Cursor(CursorStep::Declare { plan, .. }) => Some(plan),
+            Step::Query(query) => Some(&query.plan),
+            Step::Copy { plan, .. } | Step::Cursor(CursorStep::Declare { plan, .. }) => Some(plan),
             _ => None,
         }
     }
@@ -245,6 +265,15 @@ impl Session {
         let mut kind = "query";
         let prepared = async {
             self.refresh()?;
+            let backend = self.backend();
+            if let Some(query) = backend.plans.get(&self.user, style, sql) {
+                return Ok(Some(Planned {
+                    step: Step::Query(query),
+                    text: router::number_parameters(sql, style)?.into_owned(),
+                    asked: None,
+                    generation: backend.generation,
+                }));
+            }
             let mut statements = router::split_statements(sql);
             let one = match statements.len() {
                 0 => return Ok(None),
@@ -260,7 +289,11 @@ impl Session {
             let numbered = router::number_parameters(one, style)?;
             let routed = router::route_one(&numbered)?;
             kind = routed_kind(&routed);
-            guarded(self.plan_routed(routed, &numbered)).await.map(Some)
+            let planned = guarded(self.plan_routed(routed, &numbered)).await?;
+            if let (Step::Query(query), None) = (&planned.step, &planned.asked) {
+                backend.plans.keep(&self.user, style, sql, query);
+            }
+            Ok(Some(planned))
         }
         .await;
         if let Err(error) = &prepared {
@@ -280,7 +313,7 @@ impl Session {
                 plan: self.plan(*query).await?,
                 format,
             },
-            Routed::Query(statement) => Step::Query(self.plan_query(statement, None, Some(sql)).await?),
+            Routed::Query(statement) => Step::Query(Arc::new(self.plan_query(statement, None, Some(sql)).await?)),
             Routed::Cursor(CursorCommand::Declare { name, query, hold }) => Step::Cursor(CursorStep::Declare {
                 name,
                 plan: self.plan(*query).await?,
@@ -300,7 +333,7 @@ impl Session {
                     asked: question,
                 } => {
                     asked = Some(question);
-                    Step::Query(self.plan_query(statement, notice, None).await?)
+                    Step::Query(Arc::new(self.plan_query(statement, notice, None).await?))
                 }
                 Answer::Reset => Step::Command(SessionCommand::NothingToDo("RESET")),
             },
@@ -326,13 +359,26 @@ impl Session {
         let parameter_types = Engine::parameter_types(&plan)?;
         let declared_parameters = (0..parameter_types.len()).map(|i| declared.get(&i).copied()).collect();
         let text = text.filter(|_| parameter_types.is_empty()).map(str::to_string);
+        let constant = match computes_constants(&plan) {
+            true => Some(self.constant_rows(&plan).await?),
+            false => None,
+        };
+        static PLANS: AtomicU64 = AtomicU64::new(0);
         Ok(PlannedQuery {
             plan,
             parameter_types,
             declared_parameters,
             notice,
             text,
+            id: PLANS.fetch_add(1, Ordering::Relaxed),
+            constant,
         })
+    }
+
+    /// The rows of a plan of constants, computed now.
+    async fn constant_rows(&self, plan: &LogicalPlan) -> Result<Vec<RecordBatch>, Error> {
+        let rows = Engine::execute(&self.ctx(), plan.clone(), self.begin_statement(), None).await?;
+        Ok(rows.collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?)
     }
 
     /// A statement's plan, its result columns typed as PostgreSQL would describe them.
@@ -374,11 +420,20 @@ impl Session {
     async fn run_planned(&self, planned: &Planned, parameters: Vec<ScalarValue>) -> Result<(Outcome, CacheUse), Error> {
         Ok(match &planned.step {
             Step::Query(query) => {
-                let plan = match parameters.is_empty() {
-                    true => query.plan.clone(),
-                    false => Engine::bind(query.plan.clone(), parameters)?,
+                let memo = query.memo(&parameters);
+                let (rows, cache) = match &query.constant {
+                    Some(batches) => (rows_of(batches, Engine::result_schema(&query.plan))?, CacheUse::None),
+                    None => match self.cached(&memo).await {
+                        Some(rows) => (rows, CacheUse::Hit),
+                        None => {
+                            let plan = match parameters.is_empty() {
+                                true => query.plan.clone(),
+                                false => Engine::bind(query.plan.clone(), parameters)?,
+                            };
+                            self.execute_plan(plan, Some(memo)).await?
+                        }
+                    },
                 };
-                let (rows, cache) = self.execute_plan(plan, query.text.as_deref()).await?;
                 let rows = Outcome::Rows {
                     rows: guarded_rows(rows),
                     tag: RowsTag::Select,
@@ -404,7 +459,7 @@ impl Session {
     pub async fn execute(&self, sql: &str, style: ParameterStyle) -> Result<Option<Outcome>, Error> {
         let started = Instant::now();
         self.refresh()?;
-        if let Some(rows) = self.cached(sql).await {
+        if let Some(rows) = self.cached(&Memo::Text(sql.to_string())).await {
             let outcome = Outcome::Rows {
                 rows,
                 tag: RowsTag::Select,
@@ -633,6 +688,48 @@ fn finished(audit: &AuditLog, record: &StatementRecord) {
     audit.statement(record);
 }
 
+/// Whether `plan` computes constants only: it reads no relation, has no parameter, and every function it calls gives
+/// the same answer every time (what [`PlannedQuery::constant`] may hold).
+fn computes_constants(plan: &LogicalPlan) -> bool {
+    let mut constant = true;
+    let _ = plan.apply_with_subqueries(|node| {
+        constant &= matches!(
+            node,
+            LogicalPlan::Projection(_)
+                | LogicalPlan::EmptyRelation(_)
+                | LogicalPlan::Values(_)
+                | LogicalPlan::SubqueryAlias(_)
+                | LogicalPlan::Filter(_)
+                | LogicalPlan::Sort(_)
+                | LogicalPlan::Limit(_)
+        );
+        node.apply_expressions(|expr| {
+            expr.apply(|e| {
+                constant &= match e {
+                    Expr::Placeholder(_) | Expr::ScalarSubquery(_) | Expr::Exists(_) | Expr::InSubquery(_) => false,
+                    Expr::ScalarFunction(f) => f.func.signature().volatility == Volatility::Immutable,
+                    _ => true,
+                };
+                Ok(if constant {
+                    TreeNodeRecursion::Continue
+                } else {
+                    TreeNodeRecursion::Stop
+                })
+            })
+        })?;
+        Ok(if constant {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    });
+    constant
+}
+
+fn rows_of(batches: &[RecordBatch], schema: SchemaRef) -> Result<SendableRecordBatchStream, Error> {
+    Ok(Box::pin(MemoryStream::try_new(batches.to_vec(), schema, None)?))
+}
+
 /// `SHOW name`: one column named as PostgreSQL names it; `SHOW ALL`: name, setting, description.
 fn show_schema(name: &str) -> SchemaRef {
     let columns: Vec<String> = match name {
@@ -660,7 +757,7 @@ fn show_rows(name: &str, rows: Vec<(String, String)>) -> Result<SendableRecordBa
         _ => vec![text(settings)],
     };
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(DataFusionError::from)?;
-    Ok(Box::pin(MemoryStream::try_new(vec![batch], schema, None)?))
+    rows_of(&[batch], schema)
 }
 
 /// A bug must cost one statement, never the connection: a panic while preparing or running a statement becomes an

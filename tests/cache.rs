@@ -134,6 +134,45 @@ async fn result_cache() {
     );
 }
 
+/// Plans are kept by statement text and shared by the sessions of a user, but a plan never carries one session's
+/// state into another: its parameters (`current_setting`) or its user (`current_user`).
+#[tokio::test]
+async fn kept_plans_never_carry_one_sessions_state_into_another() {
+    let (first, second) = (connect().await, connect().await);
+    let auditor = connect_as("auditor", "auditor", "semgate").await.unwrap();
+    rows(&first, "SET application_name = 'first'").await;
+    rows(&second, "SET application_name = 'second'").await;
+    rows(&auditor, "SET application_name = 'third'").await;
+    let sql = "SELECT current_setting('application_name'), current_user, MEASURE(order_count) > 0 FROM sales";
+    for (client, expected) in [
+        (&first, ["first", "analyst"]),
+        (&second, ["second", "analyst"]),
+        (&auditor, ["third", "auditor"]),
+    ] {
+        // Twice each: the second Parse of the text in a session may find a kept plan.
+        for _ in 0..2 {
+            let statement = client.prepare(sql).await.unwrap();
+            let row = client.query_one(&statement, &[]).await.unwrap();
+            assert_eq!([row.get::<_, String>(0), row.get::<_, String>(1)], expected);
+            assert!(row.get::<_, bool>(2));
+        }
+    }
+    // Without the session's parameters the plan is kept, and still answers with each user's own name.
+    let sql = "SELECT current_user, MEASURE(order_count) > 0 FROM sales";
+    for (client, user) in [
+        (&first, "analyst"),
+        (&second, "analyst"),
+        (&auditor, "auditor"),
+        (&first, "analyst"),
+    ] {
+        let statement = client.prepare(sql).await.unwrap();
+        assert_eq!(
+            client.query_one(&statement, &[]).await.unwrap().get::<_, String>(0),
+            user
+        );
+    }
+}
+
 /// The sum of the shop example's order amounts, read from its CSV file (in cents, to compare exactly).
 fn shop_amount_cents(dir: &std::path::Path) -> i64 {
     let text = std::fs::read_to_string(dir.join("data/orders.csv")).unwrap();

@@ -49,7 +49,8 @@ async fn metrics_move_by_exactly_what_was_done() {
     let before = scrape(admin).await;
 
     // PostgreSQL wire: one connection, two queries that answer (the second from the cache), one that fails (42703),
-    // a session command; then a wrong password.
+    // a session command, one statement prepared twice and run twice (the second run from the cache); then a wrong
+    // password.
     let (client, connection) = tokio_postgres::connect(&url("analyst", "analyst"), tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -65,6 +66,14 @@ async fn metrics_move_by_exactly_what_was_done() {
         .unwrap_err();
     assert_eq!(error.code().map(|c| c.code()), Some("42703"));
     client.simple_query("SET statement_timeout = '5s'").await.unwrap();
+    // The extended protocol: the second Parse of a text finds its plan, and its run finds the first one's answer.
+    let by_region = "SELECT region, MEASURE(revenue) FROM sales WHERE region <> $1 GROUP BY region";
+    let (prepared, again) = (
+        client.prepare(by_region).await.unwrap(),
+        client.prepare(by_region).await.unwrap(),
+    );
+    assert_eq!(client.query(&prepared, &[&"ASIA"]).await.unwrap().len(), 4);
+    assert_eq!(client.query(&again, &[&"ASIA"]).await.unwrap().len(), 4);
     drop(client);
     connection.await.unwrap().unwrap();
     let refused = tokio_postgres::connect(&url("analyst", "wrong"), tokio_postgres::NoTls).await;
@@ -94,7 +103,7 @@ async fn metrics_move_by_exactly_what_was_done() {
     let expected = [
         (
             r#"semgate_statements_total{protocol="pg",kind="query",class="00"}"#,
-            2.0,
+            4.0,
         ),
         (
             r#"semgate_statements_total{protocol="pg",kind="query",class="42"}"#,
@@ -108,11 +117,15 @@ async fn metrics_move_by_exactly_what_was_done() {
             r#"semgate_statements_total{protocol="flight",kind="query",class="00"}"#,
             1.0,
         ),
-        (r#"semgate_statement_duration_seconds_count{kind="query"}"#, 4.0),
-        (r#"semgate_rows_sent_total{protocol="pg"}"#, 14.0),
+        (r#"semgate_statement_duration_seconds_count{kind="query"}"#, 6.0),
+        (r#"semgate_rows_sent_total{protocol="pg"}"#, 22.0),
         (r#"semgate_rows_sent_total{protocol="flight"}"#, 1.0),
-        // The second run of the same text is answered from the cache.
-        ("semgate_cache_hits_total", 1.0),
+        // The second run of the same text, and of the same prepared plan, are answered from the cache.
+        ("semgate_cache_hits_total", 2.0),
+        // Parsed and planned: the first simple query (its second run is answered by text), the failing one, SET,
+        // the first Parse of the prepared text, the Flight query; the second Parse found the plan.
+        ("semgate_plan_cache_hits_total", 1.0),
+        ("semgate_plan_cache_misses_total", 5.0),
         // The wrong password's connection and the good one.
         (r#"semgate_connections_total{protocol="pg"}"#, 2.0),
         (r#"semgate_connections_total{protocol="flight"}"#, 1.0),
@@ -124,8 +137,9 @@ async fn metrics_move_by_exactly_what_was_done() {
     for (series, delta) in expected {
         assert_eq!(moved(&before, &after, series), delta, "{series}");
     }
-    // The query over Flight missed the cache (its text differs), as did the first over PostgreSQL.
-    assert_eq!(moved(&before, &after, "semgate_cache_misses_total"), 2.0);
+    // The query over Flight missed the cache (its text differs), as did the first over PostgreSQL and the first run
+    // of the prepared one.
+    assert_eq!(moved(&before, &after, "semgate_cache_misses_total"), 3.0);
     assert!(after["semgate_cache_entries"] >= 2.0, "{after:#?}");
     assert!(after["semgate_cache_size_bytes"] > 0.0, "{after:#?}");
     assert!(moved(&before, &after, r#"semgate_sent_bytes_total{protocol="pg"}"#) > 0.0);
