@@ -34,9 +34,10 @@ const STOPWORDS: &[&str] = &[
 ];
 
 /// Everyday words for an amount of money ("how much did EUROPE bring in", "what did we make", "the most money").
-/// With a measure named, they are fillers ("how many orders did we make"); without one, they stand for the one
-/// measure the view calls by a money word ([`MONEY_TERMS`]), and for none when several or none are called so:
-/// the vocabulary says how business users ask, not which measure to guess.
+/// When the question names an amount of its own ("how much revenue did we make") or counts ("how many orders did we
+/// make") they are fillers; otherwise they stand for the one measure the view calls by a money word
+/// ([`MONEY_TERMS`]), and for none (a refusal) when several or none are called so: the vocabulary says how business
+/// users ask, not which measure to guess.
 #[rustfmt::skip]
 const AMOUNT_WORDS: &[&str] = &[
     "bring", "brings", "brought", "earn", "earned", "earns", "generate", "generated", "generates", "make", "made",
