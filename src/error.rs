@@ -90,7 +90,7 @@ impl Error {
             Error::NoSuchDatabase { .. } => "3D000",
             Error::NoCredentials(_) => "28000",
             Error::Ask(NlError::Empty) => "42601",
-            Error::Ask(NlError::NotUnderstood(_)) => "42703",
+            Error::Ask(NlError::NotUnderstood(_) | NlError::Ambiguous(_)) => "42703",
             Error::Ask(NlError::Values(e)) => query_sqlstate(e),
             Error::Ask(NlError::Llm(_)) => "58000",
             Error::Cursor(CursorError::Exists(_)) => "42P03",

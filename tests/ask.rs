@@ -54,19 +54,16 @@ async fn holdout_set() {
 
 /// Written by someone who had read neither the resolver nor the other sets, the way business users speak. Its
 /// first run, before any tuning: 35/49 answered correctly, 13/17 refused correctly, 6 answered wrongly (4 of them
-/// ambiguous time phrases that must be refused), 12 answerable refused. The goal is 0 wrong and ≥ 95% answered; until
-/// then this holds the line: the resolver may only get better on it.
+/// ambiguous time phrases that must be refused), 12 answerable refused. After rules for classes of phrasing (not its
+/// questions; each rule has questions of its own in eval.yml): 49/49, 17/17, 0 wrong. This holds that line: no wrong
+/// answer, and no fewer right ones.
 #[tokio::test]
 async fn business_set() {
     let score = score("business.yml").await;
+    assert_eq!(score.wrong, 0, "wrong answers are never acceptable");
     assert!(
-        score.wrong <= 6,
-        "more wrong answers than the first run: {}",
-        score.wrong
-    );
-    assert!(
-        score.answered_right >= 35,
-        "fewer right answers than the first run: {}",
+        score.answered_right >= 49,
+        "fewer right answers than before: {}",
         score.answered_right
     );
 }
@@ -500,6 +497,26 @@ async fn llm_resolver_against_a_local_openai_server() {
     // The same question again comes from the translation cache.
     rows(&client, &format!("ASK RESET; ASK {question}")).await;
     assert_eq!(llm.requests(), 1, "a repeated question is cached");
+
+    // An ambiguous time phrase, refused offline, goes to the LLM with both readings named; the NOTICE says which ran.
+    let asked = llm.requests();
+    let since_1996 = json!({"view": "sales", "measures": ["revenue"], "dimensions": [{"dimension": "region"}],
+        "time_range": {"dimension": "order_date", "start": "1996-01-01"}})
+    .to_string();
+    llm.script([Reply::Content(since_1996)]);
+    rows(&client, "ASK RESET; ASK revenue by region from 1996").await;
+    let sent = llm.requests.lock().unwrap()[asked]["messages"][1]["content"].clone();
+    assert!(
+        sent.as_str()
+            .unwrap()
+            .contains("'from 1996' can mean during 1996 or since 1996"),
+        "{sent}"
+    );
+    let notice = notices.lock().unwrap().last().cloned().unwrap_or_default();
+    assert!(
+        notice.contains("(read 'from 1996' as since 1996; it can also mean during 1996 (ask 'in 1996'))"),
+        "{notice}"
+    );
 
     // Unknown members go back for a repair, with the problems named.
     let asked = llm.requests();

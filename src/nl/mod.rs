@@ -35,6 +35,9 @@ pub enum NlError {
     /// The question cannot be answered from the model; the message lists what can be asked.
     #[error("{0}")]
     NotUnderstood(String),
+    /// A time phrase with two plausible readings; the message names both as the user can ask them.
+    #[error("{0}")]
+    Ambiguous(Box<dates::Ambiguity>),
     #[error("cannot read the values of searchable dimensions: {0}")]
     Values(#[from] DataFusionError),
     #[error("the LLM resolver is misconfigured: {0}")]
@@ -184,14 +187,28 @@ impl Asker {
             previous: previous.cloned(),
         };
         if let Some(query) = self.translations.get(&key) {
-            return Ok(translation(query, format!("LLM {} (cached)", llm.model()), vec![]));
+            let notes = reading_chosen(&refusal, &query);
+            return Ok(translation(query, format!("LLM {} (cached)", llm.model()), notes));
         }
         let views: Vec<_> = self.model.views.values().map(|v| v.as_ref()).collect();
         let prompt = llm::system_prompt(&views, &vocabulary.values, llm.sample_values(), today);
-        match llm.resolve(&prompt, question, previous, check).await {
+        // The LLM may choose between the readings of an ambiguous time phrase: it is told both, and a note says
+        // which one ran.
+        let asked = match &refusal {
+            NlError::Ambiguous(ambiguity) => {
+                let [a, b] = &ambiguity.readings;
+                format!(
+                    "{question}\nNote: '{}' can mean {} or {}; choose the reading the asker more likely means.",
+                    ambiguity.phrase, a.meaning, b.meaning
+                )
+            }
+            _ => question.to_string(),
+        };
+        match llm.resolve(&prompt, &asked, previous, check).await {
             Ok(query) => {
                 self.translations.insert(key, query.clone());
-                Ok(translation(query, format!("LLM {}", llm.model()), vec![]))
+                let notes = reading_chosen(&refusal, &query);
+                Ok(translation(query, format!("LLM {}", llm.model()), notes))
             }
             Err(llm::LlmError::Declined(reason)) => Err(NlError::NotUnderstood(format!(
                 "{refusal} (the LLM {} declined too: {reason})",
@@ -206,4 +223,41 @@ impl Asker {
             }
         }
     }
+}
+
+/// Where the offline resolver refused an ambiguous time phrase and the LLM answered, which reading ran.
+fn reading_chosen(refusal: &NlError, query: &SemanticQuery) -> Vec<String> {
+    let NlError::Ambiguous(ambiguity) = refusal else {
+        return vec![];
+    };
+    let range = query.time_range.as_ref().map(|t| dates::DateRange {
+        start: t.start,
+        end: t.end,
+    });
+    let [a, b] = &ambiguity.readings;
+    let note = match range.as_ref().and_then(|r| ambiguity.reading(r)) {
+        Some(chosen) => {
+            let other = if chosen == a { b } else { a };
+            format!(
+                "read '{}' as {}; it can also mean {} (ask '{}')",
+                ambiguity.phrase, chosen.meaning, other.meaning, other.ask
+            )
+        }
+        None => format!(
+            "'{}' can mean {} or {}; the LLM read it as neither: {}",
+            ambiguity.phrase,
+            a.meaning,
+            b.meaning,
+            match &query.time_range {
+                Some(t) => format!(
+                    "{} from {} to {} (exclusive)",
+                    t.dimension,
+                    t.start.map_or("the start".into(), |d| d.to_string()),
+                    t.end.map_or("the end".into(), |d| d.to_string())
+                ),
+                None => "all dates".into(),
+            }
+        ),
+    };
+    vec![note]
 }

@@ -12,7 +12,7 @@ use crate::semantic::View;
 use crate::semantic::model::{Aggregation, DimensionKind, MeasureDefinition};
 
 use super::NlError;
-use super::dates::{self, DateRange};
+use super::dates::{self, Ambiguity, DateRange, Phrase};
 use super::query::{Filter, Grain, Grouping, Ordering, SemanticQuery, TimeRange};
 use super::values::ValueIndex;
 
@@ -25,14 +25,33 @@ const DEFAULT_TOP: u64 = 10;
 /// model makes the resolver refuse, which is what protects against silent guesses.
 #[rustfmt::skip]
 const STOPWORDS: &[&str] = &[
-    "a", "about", "all", "amount", "an", "are", "as", "at", "be", "been", "breakdown", "broken", "brought",
-    "calculate", "came", "can", "come", "comes", "compute", "could", "count", "did", "display", "do", "does",
-    "down", "find", "for", "from", "generated", "get", "give", "goods", "group", "grouped", "had", "has", "have",
-    "how", "i", "in", "into", "is", "it", "item", "items", "its", "list", "made", "make", "many", "me", "much",
-    "my", "number", "of", "on", "our", "overall", "placed", "please", "shipment", "shipments", "show", "sold",
-    "split", "sum", "tell", "that", "the", "their", "there", "this", "to", "total", "was", "we", "were", "what",
-    "where", "with",
+    "a", "about", "all", "amount", "an", "are", "as", "at", "be", "been", "breakdown", "broken", "calculate",
+    "came", "can", "come", "comes", "compute", "could", "count", "did", "display", "do", "does", "down", "find",
+    "for", "from", "get", "give", "goods", "group", "grouped", "had", "has", "have", "how", "i", "in", "into", "is",
+    "it", "item", "items", "its", "list", "many", "me", "much", "my", "number", "of", "on", "our", "overall", "place",
+    "placed", "please", "sell", "sells", "shipment", "shipments", "show", "sold", "split", "sum", "tell", "that",
+    "the", "their", "there", "this", "to", "total", "was", "we", "were", "what", "where", "with",
 ];
+
+/// Everyday words for an amount of money ("how much did EUROPE bring in", "what did we make", "the most money").
+/// When the question names an amount of its own ("how much revenue did we make") or counts ("how many orders did we
+/// make") they are fillers; otherwise they stand for the one measure the view calls by a money word
+/// ([`MONEY_TERMS`]), and for none (a refusal) when several or none are called so: the vocabulary says how business
+/// users ask, not which measure to guess.
+#[rustfmt::skip]
+const AMOUNT_WORDS: &[&str] = &[
+    "bring", "brings", "brought", "earn", "earned", "earns", "generate", "generated", "generates", "make", "made",
+    "makes", "money",
+];
+
+/// The names and synonyms a measure of money is called by in a model.
+const MONEY_TERMS: &[&str] = &["revenue", "sales", "turnover", "income"];
+
+/// Everyday words for a word of the model's vocabulary: "what was the average order worth" is its value.
+const EVERYDAY_WORDS: &[(&str, &str)] = &[("worth", "value")];
+
+/// Words that make two periods a comparison ("compare 1996 versus 1997": one row per period).
+const COMPARE_WORDS: &[&str] = &["compare", "compared", "comparing", "versus", "vs"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Term {
@@ -62,13 +81,23 @@ enum Keyword {
     List,
 }
 
+/// How a measure was named, when by one word of a count measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Noun {
+    /// A phrase, or a measure that is not a count.
+    No,
+    /// One plural word ("orders", "customers"): often just the thing being described ("revenue of urgent orders")
+    /// rather than a measure asked for.
+    Plural,
+    /// One singular word ("order", "customer"): before another measure it qualifies that one ("order lines").
+    Singular,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Item {
-    /// `noun`: a count measure named by one plural word ("orders", "customers"), which is often just the thing
-    /// being described ("revenue of urgent orders") rather than a measure asked for.
     Measure {
         name: String,
-        noun: bool,
+        noun: Noun,
     },
     Dimension(String),
     Value {
@@ -76,7 +105,14 @@ enum Item {
         value: String,
     },
     Grain(Grain),
-    Range(DateRange),
+    Range {
+        range: DateRange,
+        /// The grain of a range that is one named period ("1996").
+        period: Option<Grain>,
+    },
+    Ambiguous(Ambiguity),
+    /// A word of [`AMOUNT_WORDS`].
+    Amount,
     Number(u64),
     Keyword(Keyword),
     /// A stopword: no meaning, but it ends a list of dimensions ("by ship mode for items shipped in 1997").
@@ -92,6 +128,8 @@ pub struct Lexicon {
     vocabulary: BTreeSet<String>,
     /// Per dimension, all its values by lower case: "status F" names a value too short to stand alone.
     values_by_dimension: HashMap<String, HashMap<String, String>>,
+    /// The one measure called by a money word ([`MONEY_TERMS`]), if exactly one is.
+    money_measure: Option<String>,
 }
 
 impl Lexicon {
@@ -101,6 +139,7 @@ impl Lexicon {
             phrases: HashMap::new(),
             vocabulary: BTreeSet::new(),
             values_by_dimension: HashMap::new(),
+            money_measure: None,
         };
         for measure in &view.measures {
             let term = Term::Measure(measure.name.clone());
@@ -166,6 +205,19 @@ impl Lexicon {
                 lexicon.add(word, term);
             }
         }
+        let money: BTreeSet<&String> = MONEY_TERMS
+            .iter()
+            .filter_map(|term| lexicon.phrases.get(&vec![stem(term)]))
+            .flatten()
+            .filter_map(|t| match t {
+                Term::Measure(name) => Some(name),
+                _ => None,
+            })
+            .collect();
+        lexicon.money_measure = match money.into_iter().collect::<Vec<_>>().as_slice() {
+            [one] => Some((*one).clone()),
+            _ => None,
+        };
         lexicon
     }
 
@@ -271,6 +323,12 @@ struct Scan<'a> {
     items: Vec<Item>,
     unknown: Vec<String>,
     corrections: Vec<(String, String)>,
+    /// A comparison word was used: two adjacent periods are compared, one row each.
+    compares: bool,
+    /// "how many", "number of": the question counts, so money words are not its amount.
+    counts: bool,
+    /// The item of the measure named right after "how many" / "number of".
+    counted: Option<usize>,
 }
 
 impl<'a> Scan<'a> {
@@ -280,7 +338,11 @@ impl<'a> Scan<'a> {
         let stems: Vec<String> = words
             .iter()
             .map(|w| {
-                let s = stem(w);
+                let model_word = EVERYDAY_WORDS
+                    .iter()
+                    .find(|(everyday, _)| everyday == w)
+                    .map_or(w.as_str(), |(_, model)| model);
+                let s = stem(model_word);
                 if lexicon.vocabulary.contains(&s) || is_structural(w) {
                     return s;
                 }
@@ -299,11 +361,17 @@ impl<'a> Scan<'a> {
             items: Vec::new(),
             unknown: Vec::new(),
             corrections,
+            compares: raw.iter().any(|w| COMPARE_WORDS.contains(w)),
+            counts: raw.iter().any(|w| matches!(*w, "many" | "number")),
+            counted: None,
         };
         let mut i = 0;
         while i < words.len() {
-            if let Some((n, range)) = dates::parse(&raw, i, anchor) {
-                scan.items.push(Item::Range(range));
+            if let Some((n, phrase)) = dates::parse(&raw, i, anchor) {
+                scan.items.push(match phrase {
+                    Phrase::Clear { range, period } => Item::Range { range, period },
+                    Phrase::Ambiguous(ambiguity) => Item::Ambiguous(ambiguity),
+                });
                 i += n;
                 continue;
             }
@@ -318,7 +386,9 @@ impl<'a> Scan<'a> {
                 scan.items.push(Item::Grain(grain));
             } else if let Ok(n) = word.parse::<u64>() {
                 scan.items.push(Item::Number(n));
-            } else if STOPWORDS.contains(&word) {
+            } else if AMOUNT_WORDS.contains(&word) {
+                scan.items.push(Item::Amount);
+            } else if STOPWORDS.contains(&word) || COMPARE_WORDS.contains(&word) || scan.describes_value(word) {
                 scan.items.push(Item::Filler);
             } else {
                 scan.unknown.push(word.to_string());
@@ -358,9 +428,18 @@ impl<'a> Scan<'a> {
                     )
                 })
                 .or_else(|| terms.first().filter(|_| value_dimensions.len() == 1))?;
+            if matches!(term, Term::Measure(_))
+                && (raw[..i].ends_with(&["many"]) || raw[..i].ends_with(&["number", "of"]))
+            {
+                self.counted = Some(self.items.len());
+            }
             let item = match term.clone() {
                 Term::Measure(name) => Item::Measure {
-                    noun: n == 1 && raw[i].ends_with('s') && self.lexicon.is_count_measure(&name),
+                    noun: match (n, self.lexicon.is_count_measure(&name)) {
+                        (1, true) if raw[i].ends_with('s') => Noun::Plural,
+                        (1, true) => Noun::Singular,
+                        _ => Noun::No,
+                    },
                     name,
                 },
                 Term::Dimension(name) => {
@@ -388,8 +467,20 @@ impl<'a> Scan<'a> {
         None
     }
 
+    /// "ECONOMY ANODIZED STEEL parts": after a value, a word of its dimension's name only says what the value is.
+    fn describes_value(&self, word: &str) -> bool {
+        let Some(Item::Value { dimension, .. }) = self.items.last() else {
+            return false;
+        };
+        let word = stem(word);
+        dimension.split('_').any(|w| w == word)
+    }
+
     fn is_follow_up(&self) -> bool {
-        let has_measure = self.items.iter().any(|i| matches!(i, Item::Measure { .. }));
+        let has_measure = self
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Measure { .. } | Item::Amount));
         let marked = self
             .items
             .first()
@@ -403,12 +494,21 @@ impl<'a> Scan<'a> {
         if !self.unknown.is_empty() {
             return Err(NlError::NotUnderstood(not_understood(view, &self.unknown)));
         }
+        if let Some(ambiguity) = self.items.iter().find_map(|i| match i {
+            Item::Ambiguous(a) => Some(a),
+            _ => None,
+        }) {
+            return Err(NlError::Ambiguous(Box::new(ambiguity.clone())));
+        }
         let items = &self.items;
         let mut query = SemanticQuery::new(&view.name);
         let mut grains: Vec<(usize, Grain)> = Vec::new();
         let mut dimensions: Vec<(usize, String)> = Vec::new();
-        let mut range: Option<DateRange> = None;
-        let mut range_dimension: Option<String> = None;
+        let mut ranges: Vec<(usize, DateRange, Option<Grain>)> = Vec::new();
+        // Time dimensions named after "by": with a grain ("monthly revenue by ship date") they say which dimension
+        // the grain truncates, else they group by their days.
+        let mut time_groups: Vec<(usize, String)> = Vec::new();
+        let mut time_dimensions: BTreeSet<String> = BTreeSet::new();
         let (mut grouping, mut negated) = (false, false);
         let value_of =
             |k: usize, d: &str| matches!(items.get(k), Some(Item::Value { dimension, .. }) if dimension == d);
@@ -425,9 +525,9 @@ impl<'a> Scan<'a> {
                     }
                     if lexicon.is_time(d) {
                         // "shipped in 1995", "monthly quantity shipped": which time dimension dates refer to.
-                        range_dimension = Some(d.clone());
+                        time_dimensions.insert(d.clone());
                         if grouping {
-                            dimensions.push((k, d.clone()));
+                            time_groups.push((k, d.clone()));
                         }
                     } else {
                         dimensions.push((k, d.clone()));
@@ -451,25 +551,32 @@ impl<'a> Scan<'a> {
                     grouping = false;
                     continue;
                 }
-                Item::Range(r) => {
-                    if range.is_some() {
-                        return Err(NlError::NotUnderstood(
-                            "the question names two time ranges; ask with one (e.g. \"between 1995-01-01 and 1996-06-30\")"
-                                .into(),
-                        ));
-                    }
-                    range = Some(*r);
+                Item::Range { range, period } => {
+                    ranges.push((k, *range, *period));
                     grouping = false;
                 }
-                Item::Measure { .. } | Item::Keyword(_) | Item::Filler => grouping = false,
+                Item::Measure { .. } | Item::Keyword(_) | Item::Filler | Item::Amount | Item::Ambiguous(_) => {
+                    grouping = false
+                }
             }
             if !matches!(item, Item::Keyword(Keyword::Not | Keyword::And)) {
                 negated = false;
             }
         }
-        query.measures = self.measures();
-        let time_dimension = range_dimension
-            .clone()
+        query.measures = self.measures()?;
+        let range = self.range(ranges, &mut grains)?;
+        if time_dimensions.len() > 1 && (range.is_some() || !grains.is_empty()) {
+            return Err(NlError::NotUnderstood(format!(
+                "the question names {} time dimensions; ask about one of them",
+                member_list(time_dimensions.iter().map(String::as_str))
+            )));
+        }
+        if grains.is_empty() {
+            dimensions.extend(time_groups);
+        }
+        let time_dimension = time_dimensions
+            .into_iter()
+            .next()
             .or_else(|| lexicon.default_time_dimension().map(String::from));
         let mut groups: Vec<(usize, Grouping)> = dimensions
             .into_iter()
@@ -536,26 +643,92 @@ impl<'a> Scan<'a> {
     }
 
     /// The measures asked for, dropping count nouns that only describe what another measure is about ("revenue of
-    /// urgent orders"), unless joined to a measure by "and".
-    fn measures(&self) -> Vec<String> {
+    /// urgent orders", "order lines"), unless joined to a measure by "and". A money word ("what did we make") asks for
+    /// the view's money measure unless the question names its own amount or counts ("how many orders did we make").
+    fn measures(&self) -> Result<Vec<String>, NlError> {
         let is_measure = |k: usize| matches!(self.items.get(k), Some(Item::Measure { .. }));
-        let has_real = self
-            .items
-            .iter()
-            .any(|i| matches!(i, Item::Measure { noun: false, .. }));
+        // In a compound the head noun is the last: "order lines" are lines, "customer revenue" is revenue.
+        let qualifies = |k: usize| {
+            matches!(
+                self.items.get(k),
+                Some(Item::Measure {
+                    noun: Noun::Singular,
+                    ..
+                })
+            ) && is_measure(k + 1)
+        };
+        // "how many orders did customers in JAPAN place": what is counted (past a qualifier: "how many order lines")
+        // is asked for; other count nouns describe it.
+        let counted = self.counted.map(|k| if qualifies(k) { k + 1 } else { k });
+        let describes = |k: usize, noun: Noun| noun == Noun::Plural && Some(k) != counted;
+        let real = |asked: &dyn Fn(usize, Noun) -> bool| {
+            self.items
+                .iter()
+                .enumerate()
+                .any(|(k, i)| matches!(i, Item::Measure { noun, .. } if asked(k, *noun)) && !qualifies(k))
+        };
+        let money = self.items.contains(&Item::Amount) && !self.counts && !real(&|_, noun| noun == Noun::No);
+        let has_real = money || real(&|k, noun| !describes(k, noun));
         let mut measures = Vec::new();
         for (k, item) in self.items.iter().enumerate() {
-            let Item::Measure { name, noun } = item else { continue };
-            let joined = (k >= 2 && self.items[k - 1] == Item::Keyword(Keyword::And) && is_measure(k - 2))
-                || (self.items.get(k + 1) == Some(&Item::Keyword(Keyword::And)) && is_measure(k + 2));
-            if *noun && has_real && !joined {
-                continue;
-            }
+            let name = match item {
+                Item::Measure { name, noun } => {
+                    let joined = (k >= 2 && self.items[k - 1] == Item::Keyword(Keyword::And) && is_measure(k - 2))
+                        || (self.items.get(k + 1) == Some(&Item::Keyword(Keyword::And)) && is_measure(k + 2));
+                    if qualifies(k) || (describes(k, *noun) && has_real && !joined) {
+                        continue;
+                    }
+                    name
+                }
+                Item::Amount if money => self.lexicon.money_measure.as_ref().ok_or_else(|| {
+                    NlError::NotUnderstood(format!(
+                        "the question asks for an amount without naming it, and view {} has no single measure of \
+                         money; name one of: {}",
+                        self.lexicon.view.name,
+                        member_list(self.lexicon.view.measures.iter().map(|m| m.name.as_str()))
+                    ))
+                })?,
+                _ => continue,
+            };
             if !measures.contains(name) {
                 measures.push(name.clone());
             }
         }
-        measures
+        Ok(measures)
+    }
+
+    /// The question's one time range. Two adjacent named periods of one grain with a comparison word ("compare
+    /// revenue, 1996 versus 1997") span both and add a grouping by their grain, so each has its row; other pairs are
+    /// refused, since one range cannot hold them.
+    fn range(
+        &self,
+        ranges: Vec<(usize, DateRange, Option<Grain>)>,
+        grains: &mut Vec<(usize, Grain)>,
+    ) -> Result<Option<DateRange>, NlError> {
+        match ranges.as_slice() {
+            [] => Ok(None),
+            [(_, range, _)] => Ok(Some(*range)),
+            [(k, a, Some(g1)), (_, b, Some(g2))] if self.compares && g1 == g2 => {
+                let (a, b) = if a.start <= b.start { (a, b) } else { (b, a) };
+                if a.end != b.start {
+                    return Err(NlError::NotUnderstood(
+                        "a comparison in one result needs adjacent periods (\"1996 versus 1997\"); for periods \
+                         apart, ask each on its own"
+                            .into(),
+                    ));
+                }
+                grains.push((*k, *g1));
+                Ok(Some(DateRange {
+                    start: a.start,
+                    end: b.end,
+                }))
+            }
+            _ => Err(NlError::NotUnderstood(
+                "the question names two time ranges; ask with one (\"between 1995 and 1997\"), or compare two \
+                 adjacent periods (\"revenue by region, 1996 versus 1997\")"
+                    .into(),
+            )),
+        }
     }
 
     /// "top 5 …", "bottom 3 …", "which … has the most …", "… with the lowest …": order by the first measure.
@@ -698,6 +871,8 @@ fn is_structural(word: &str) -> bool {
     keyword(word).is_some()
         || grain(word).is_some()
         || STOPWORDS.contains(&word)
+        || AMOUNT_WORDS.contains(&word)
+        || COMPARE_WORDS.contains(&word)
         || word.chars().any(|c| c.is_ascii_digit())
         || dates::is_date_word(word)
 }
