@@ -182,7 +182,7 @@ impl Engine {
     pub async fn plan(ctx: &SessionContext, statement: Statement) -> Result<LogicalPlan> {
         let statement = datafusion::sql::parser::Statement::Statement(Box::new(statement));
         let plan = ctx.state().statement_to_plan(statement).await?;
-        crate::pg_compat::type_parameters(crate::pg_compat::aggregate_first_row_subqueries(plan)?)
+        crate::pg_compat::type_parameters(crate::pg_compat::plannable_subqueries(plan)?)
     }
 
     /// The types of `$1…$n`, in order. Where DataFusion cannot infer one, PostgreSQL's choices apply: LIMIT and

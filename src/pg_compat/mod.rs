@@ -24,10 +24,11 @@ use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result, ScalarValue};
-use datafusion::functions_aggregate::expr_fn::first_value;
-use datafusion::logical_expr::expr::{BinaryExpr, Cast, Placeholder, ScalarFunction};
+use datafusion::functions::expr_fn::coalesce;
+use datafusion::functions_aggregate::expr_fn::{count, first_value};
+use datafusion::logical_expr::expr::{BinaryExpr, Cast, Exists, Placeholder, ScalarFunction};
 use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
-use datafusion::logical_expr::{ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, ScalarUDF, lit};
+use datafusion::logical_expr::{ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, ScalarUDF, col, lit};
 use datafusion::logical_expr::{FetchType, LogicalPlanBuilder, SkipType, Subquery};
 use datafusion_pg_catalog::pg_catalog::context::{PgCatalogContextProvider, Role};
 
@@ -148,13 +149,18 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
     }
 }
 
-/// A correlated scalar subquery that takes one row (`LIMIT 1`, perhaps after an ORDER BY) planned as the aggregate
-/// `first_value` of its rows, which DataFusion decorrelates into a join: it cannot plan a correlated LIMIT. The
-/// compatibility parser caps every projected subquery of a catalog query at one row this way (sqlsmith's
-/// `(select nspname from pg_namespace where oid = pronamespace)`). Without ORDER BY, LIMIT 1 answers any one row,
-/// and first_value does; without rows, both are NULL.
-pub fn aggregate_first_row_subqueries(plan: LogicalPlan) -> Result<LogicalPlan> {
+/// Correlated subqueries DataFusion cannot plan where they stand, reshaped into ones it decorrelates into joins:
+///
+/// - A scalar subquery that takes one row (`LIMIT 1`, perhaps after an ORDER BY) becomes the aggregate
+///   `first_value` of its rows: DataFusion cannot plan a correlated LIMIT. The compatibility parser caps every
+///   projected subquery of a catalog query at one row this way (sqlsmith's `(select nspname from pg_namespace where
+///   oid = pronamespace)`). Without ORDER BY, LIMIT 1 answers any one row, and first_value does; without rows, both
+///   are NULL.
+/// - `EXISTS (…)` outside a WHERE clause (Ibis' enum check in a CASE of its select list) becomes
+///   `coalesce((SELECT count(*) > 0 FROM …), false)`: DataFusion decorrelates EXISTS only as a filter's condition.
+pub fn plannable_subqueries(plan: LogicalPlan) -> Result<LogicalPlan> {
     plan.transform_up_with_subqueries(|node| {
+        let in_filter = matches!(node, LogicalPlan::Filter(_));
         node.map_expressions(|expr| {
             expr.transform_up(|expr| match expr {
                 Expr::ScalarSubquery(subquery) if !subquery.outer_ref_columns.is_empty() => {
@@ -165,6 +171,18 @@ pub fn aggregate_first_row_subqueries(plan: LogicalPlan) -> Result<LogicalPlan> 
                         })),
                         None => Transformed::no(Expr::ScalarSubquery(subquery)),
                     })
+                }
+                Expr::Exists(Exists { subquery, negated }) if !in_filter && !subquery.outer_ref_columns.is_empty() => {
+                    let counted = LogicalPlanBuilder::from(subquery.subquery.as_ref().clone())
+                        .aggregate(Vec::<Expr>::new(), vec![count(lit(1i64)).alias("rows")])?
+                        .project(vec![col("rows").gt(lit(0i64)).alias("exists")])?
+                        .build()?;
+                    let found = Expr::ScalarSubquery(Subquery {
+                        subquery: Arc::new(counted),
+                        ..subquery
+                    });
+                    let found = coalesce(vec![found, lit(false)]);
+                    Ok(Transformed::yes(if negated { !found } else { found }))
                 }
                 other => Ok(Transformed::no(other)),
             })
