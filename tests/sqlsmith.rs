@@ -1,7 +1,7 @@
 //! sqlsmith, the random-SQL generator for PostgreSQL-compatible servers, against the demo: it loads the catalog the
 //! way it loads PostgreSQL's (`information_schema.tables`, `pg_type`, `pg_proc`, `pg_operator`, …), then sends a few
-//! thousand random queries from a fixed seed. The gateway must answer every one or fail it with a SQLSTATE, drop no
-//! connection, never panic, and still answer afterwards.
+//! thousand random queries from a fixed seed. The gateway must answer every one or fail it with a SQLSTATE (never
+//! XX000, the class of errors nobody mapped), drop no connection, never panic, and still answer afterwards.
 //!
 //! A relay between sqlsmith and the gateway reads what the gateway sends: sqlsmith only prints error messages, and
 //! a lost connection only as a `C` in its progress line.
@@ -32,6 +32,8 @@ struct Observed {
     without_sqlstate: Vec<String>,
     /// The messages of statements that panicked (the panic guard's XX000).
     panics: Vec<String>,
+    /// The messages of other internal errors (XX000): each one an error class still to map to PostgreSQL's.
+    internal: Vec<String>,
     /// Connections the gateway closed while the client still used them, without a FATAL error first.
     dropped: usize,
 }
@@ -101,6 +103,8 @@ fn relay(mut client: TcpStream, gateway: SocketAddr, observed: Arc<Mutex<Observe
             }
             if text.starts_with("internal error in semgate") {
                 observed.panics.push(text);
+            } else if fields.get(&b'C').is_some_and(|code| code == "XX000") {
+                observed.internal.push(text);
             }
             fatal = fields.get(&b'V').is_some_and(|severity| severity == "FATAL");
         }
@@ -194,6 +198,11 @@ async fn sqlsmith_runs_and_every_error_has_a_sqlstate() {
         observed.panics.is_empty(),
         "statements that panicked: {:?}",
         observed.panics
+    );
+    assert!(
+        observed.internal.is_empty(),
+        "internal errors (XX000) where PostgreSQL names the class: {:?}",
+        observed.internal
     );
     assert_eq!(observed.dropped, 0, "connections the gateway dropped:\n{output}");
     let client = common::connect().await;

@@ -161,6 +161,7 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
 pub fn plannable_subqueries(plan: LogicalPlan) -> Result<LogicalPlan> {
     plan.transform_up_with_subqueries(|node| {
         let in_filter = matches!(node, LogicalPlan::Filter(_));
+        let node = node.recompute_schema()?;
         node.map_expressions(|expr| {
             expr.transform_up(|expr| match expr {
                 Expr::ScalarSubquery(subquery) if !subquery.outer_ref_columns.is_empty() => {
@@ -187,7 +188,8 @@ pub fn plannable_subqueries(plan: LogicalPlan) -> Result<LogicalPlan> {
                 other => Ok(Transformed::no(other)),
             })
         })?
-        // The node's schema said what the subquery's did (a NULL-free column may now be NULL: no rows).
+        // A schema said what a replaced subquery's did (a NULL-free column may now be NULL: no rows), and nodes
+        // above the one that changed repeat it.
         .map_data(LogicalPlan::recompute_schema)
     })
     .map(|t| t.data)
