@@ -174,8 +174,9 @@ fn rewrite_name_casts(statements: &mut [Statement]) -> bool {
 
 /// `CAST(x AS "timestamp")`, `x::pg_catalog.numeric`, `x::"int4"[]` → the type unquoted and unqualified: a quoted or
 /// `pg_catalog`-qualified type name is the catalog's name of a built-in type (BI tools and ORMs quote or qualify
-/// every identifier they emit), which DataFusion only knows bare. A quoted name is one only in lower case, as the
-/// catalog spells it, and `"char"` is PostgreSQL's one-byte type, not `char`. Returns whether anything changed.
+/// every identifier they emit), which DataFusion only knows bare; also `bpchar`. A quoted name is one only in lower
+/// case, as the catalog spells it, and `"char"` is PostgreSQL's one-byte type, not `char`. Returns whether anything
+/// changed.
 fn unquote_type_names(statements: &mut [Statement]) -> bool {
     let mut changed = false;
     for statement in statements {
@@ -191,6 +192,9 @@ fn unquote_type_names(statements: &mut [Statement]) -> bool {
     }
     changed
 }
+
+/// The catalog's name of `character`, which pg_dump, PostgreSQL's own view definitions and sqlsmith cast to.
+const BPCHAR: &str = "bpchar";
 
 fn unquoted_type(data_type: &DataType) -> Option<DataType> {
     match data_type {
@@ -210,8 +214,12 @@ fn unquoted_type(data_type: &DataType) -> Option<DataType> {
                     type_name.value.clone()
                 }
                 ([_], None) => type_name.value.to_lowercase(),
+                ([], None) if type_name.value.eq_ignore_ascii_case(BPCHAR) => BPCHAR.to_string(),
                 _ => return None,
             };
+            // `bpchar` (blank-padded, no length), PostgreSQL's name for `character`, is text here like every
+            // character type.
+            let name = if name == BPCHAR { "text".to_string() } else { name };
             // The name alone, read as a type: exactly one type name, or nothing.
             let mut parser = Parser::new(&PostgreSqlDialect {}).try_with_sql(&name).ok()?;
             let parsed = parser.parse_data_type().ok()?;
