@@ -181,7 +181,8 @@ impl Engine {
     /// Plan one parsed statement (placeholders stay unbound until execution).
     pub async fn plan(ctx: &SessionContext, statement: Statement) -> Result<LogicalPlan> {
         let statement = datafusion::sql::parser::Statement::Statement(Box::new(statement));
-        crate::pg_compat::type_parameters(ctx.state().statement_to_plan(statement).await?)
+        let plan = ctx.state().statement_to_plan(statement).await?;
+        crate::pg_compat::type_parameters(crate::pg_compat::plannable_subqueries(plan)?)
     }
 
     /// The types of `$1…$n`, in order. Where DataFusion cannot infer one, PostgreSQL's choices apply: LIMIT and

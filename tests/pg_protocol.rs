@@ -532,6 +532,28 @@ async fn array_parameter_in_any() {
     assert_eq!(cast.params(), &[Type::TEXT_ARRAY]);
 }
 
+/// Untyped parameters take the type PostgreSQL infers from where they stand: an array subscript is an integer
+/// (pgbench's `(ARRAY['AIR','RAIL'])[:r]`), a function's argument the type the function takes there, LIMIT a bigint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameter_types_from_context() {
+    let client = connect().await;
+    let subscript = client.prepare("SELECT (ARRAY['AIR','RAIL'])[$1]").await.unwrap();
+    assert_eq!(subscript.params(), &[Type::INT4]);
+    let row = client.query_one(&subscript, &[&2i32]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0), "RAIL");
+    let slice = client.prepare("SELECT (ARRAY[1, 2, 3])[$1:$2]").await.unwrap();
+    assert_eq!(slice.params(), &[Type::INT4, Type::INT4]);
+    let argument = client
+        .prepare("SELECT substr(region, $1, $2) FROM customers LIMIT $3")
+        .await
+        .unwrap();
+    assert_eq!(argument.params(), &[Type::INT8, Type::INT8, Type::INT8]);
+    let row = client.query_one(&argument, &[&1i64, &2i64, &1i64]).await.unwrap();
+    assert_eq!(row.get::<_, String>(0).len(), 2);
+    let text = client.prepare("SELECT upper($1)").await.unwrap();
+    assert_eq!(text.params(), &[Type::TEXT]);
+}
+
 /// Catalog relations with PostgreSQL 15's columns and types, and the set-returning helpers key queries use (psql
 /// `\d+`/`\dn+`, pgjdbc getPrimaryKeys, SQLAlchemy get_indexes, Grafana/Metabase/Power BI over information_schema).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -264,12 +264,12 @@ impl PgCatalogOverlay {
                     &[("relacl", no_acl()), ("reloptions", no_acl())],
                 )?
             }
-            "pg_namespace" => reshape(
+            "pg_namespace" => with_information_schema(reshape(
                 &name,
                 table.clone(),
                 &["oid", "nspname", "nspowner", "nspacl"],
                 &[("nspacl", no_acl())],
-            )?,
+            )?)?,
             "pg_attribute" => reshape(
                 &name,
                 table.clone(),
@@ -344,6 +344,34 @@ impl PgCatalogOverlay {
         Ok(Some(reshaped))
     }
 }
+
+/// The oid of the `information_schema` namespace: what the crate's `pg_type` and `pg_proc` rows (PostgreSQL's own,
+/// exported) give its domains and functions.
+const INFORMATION_SCHEMA_NAMESPACE: i32 = 13283;
+
+/// `pg_namespace` with the `information_schema` row PostgreSQL has, which the namespaces of the crate's `pg_type` and
+/// `pg_proc` rows refer to (sqlsmith names every function's schema by looking its namespace up).
+fn with_information_schema(namespaces: Arc<dyn TableProvider>) -> Result<Arc<dyn TableProvider>> {
+    let schema = namespaces.schema();
+    let row = [
+        lit(INFORMATION_SCHEMA_NAMESPACE),
+        lit(INFORMATION_SCHEMA),
+        lit(BOOTSTRAP_SUPERUSER),
+        lit(ScalarValue::Null),
+    ];
+    let row: Vec<Expr> = row
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(value, field)| cast(value, field.data_type().clone()).alias(field.name()))
+        .collect();
+    let plan = LogicalPlanBuilder::scan("pg_namespace", provider_as_source(namespaces), None)?
+        .union(LogicalPlanBuilder::empty(true).project(row)?.build()?)?
+        .build()?;
+    Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
+/// The oid of the role that owns the system's objects in PostgreSQL.
+const BOOTSTRAP_SUPERUSER: i32 = 10;
 
 /// `base` projected to `columns`, in that order: the crate's column of that name, or the `replaced` expression where
 /// the crate lacks the column, names it differently or stores it as text.
@@ -572,36 +600,61 @@ impl SchemaProvider for InformationSchemaOverlay {
         let Some(table) = self.base.table(&name).await? else {
             return Ok(None);
         };
-        if name != "columns" {
-            return Ok(Some(table));
+        match name.as_str() {
+            "columns" => columns_view(table).map(Some),
+            "tables" => tables_view(table).map(Some),
+            _ => Ok(Some(table)),
         }
-        let schema = table.schema();
-        let mut columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        columns.extend(["udt_catalog", "udt_schema", "udt_name", "is_identity"]);
-        let arrow_type = || col("data_type");
-        let columns = reshape(
-            &name,
-            table.clone(),
-            &columns,
-            &[
-                // PostgreSQL counts from 1.
-                (
-                    "ordinal_position",
-                    cast(col("ordinal_position") + lit(1u64), DataType::Int32),
-                ),
-                ("data_type", type_name_udf(TypeName::Sql).call(vec![arrow_type()])),
-                ("udt_catalog", col("table_catalog")),
-                ("udt_schema", lit("pg_catalog")),
-                ("udt_name", type_name_udf(TypeName::Udt).call(vec![arrow_type()])),
-                ("is_identity", lit("NO")),
-            ],
-        )?;
-        Ok(Some(columns))
     }
 
     fn table_exist(&self, name: &str) -> bool {
         self.base.table_exist(name) || CONSTRAINT_VIEWS.contains(&name.to_ascii_lowercase().as_str())
     }
+}
+
+/// PostgreSQL 15's `information_schema.tables`: DataFusion's four columns, then the ones PostgreSQL adds (sqlsmith
+/// reads `is_insertable_into`). Nothing is insertable: the gateway refuses writes; nothing is a typed table.
+fn tables_view(table: Arc<dyn TableProvider>) -> Result<Arc<dyn TableProvider>> {
+    let schema = table.schema();
+    let mut columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let added = [
+        ("self_referencing_column_name", typed_null(DataType::Utf8)),
+        ("reference_generation", typed_null(DataType::Utf8)),
+        ("user_defined_type_catalog", typed_null(DataType::Utf8)),
+        ("user_defined_type_schema", typed_null(DataType::Utf8)),
+        ("user_defined_type_name", typed_null(DataType::Utf8)),
+        ("is_insertable_into", lit("NO")),
+        ("is_typed", lit("NO")),
+        ("commit_action", typed_null(DataType::Utf8)),
+    ];
+    columns.extend(added.iter().map(|(name, _)| *name));
+    reshape("tables", table.clone(), &columns, &added)
+}
+
+/// PostgreSQL's `information_schema.columns`: its type names, positions from 1, and the `udt_*` columns.
+fn columns_view(table: Arc<dyn TableProvider>) -> Result<Arc<dyn TableProvider>> {
+    let name = "columns";
+    let schema = table.schema();
+    let mut columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    columns.extend(["udt_catalog", "udt_schema", "udt_name", "is_identity"]);
+    let arrow_type = || col("data_type");
+    reshape(
+        name,
+        table.clone(),
+        &columns,
+        &[
+            // PostgreSQL counts from 1.
+            (
+                "ordinal_position",
+                cast(col("ordinal_position") + lit(1u64), DataType::Int32),
+            ),
+            ("data_type", type_name_udf(TypeName::Sql).call(vec![arrow_type()])),
+            ("udt_catalog", col("table_catalog")),
+            ("udt_schema", lit("pg_catalog")),
+            ("udt_name", type_name_udf(TypeName::Udt).call(vec![arrow_type()])),
+            ("is_identity", lit("NO")),
+        ],
+    )
 }
 
 /// A list the catalog crate stores as text (`23 23`, `[1034, 26]`, `['i', 'o']`) as an array of `element`;

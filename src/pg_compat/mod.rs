@@ -21,11 +21,15 @@ pub mod types;
 use std::sync::Arc;
 
 use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result, ScalarValue};
-use datafusion::logical_expr::expr::{BinaryExpr, Cast, Placeholder, ScalarFunction};
-use datafusion::logical_expr::{ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, lit};
+use datafusion::functions::expr_fn::coalesce;
+use datafusion::functions_aggregate::expr_fn::{count, first_value};
+use datafusion::logical_expr::expr::{BinaryExpr, Cast, Exists, Placeholder, ScalarFunction};
+use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
+use datafusion::logical_expr::{ColumnarValue, Expr, ExprSchemable, LogicalPlan, Operator, ScalarUDF, col, lit};
+use datafusion::logical_expr::{FetchType, LogicalPlanBuilder, SkipType, Subquery};
 use datafusion_pg_catalog::pg_catalog::context::{PgCatalogContextProvider, Role};
 
 pub use datetime_format::DatetimeFormatError;
@@ -67,7 +71,8 @@ impl PgCatalogContextProvider for LoginRoles {
 
 /// Give untyped parameters the type PostgreSQL infers for them, so that Describe reports it and Bind decodes the
 /// value with it: `$1::T` is a `T`, and in `x = ANY($1)` (planned as `array_has($1, x)`) `$1` is an array of `x`'s
-/// type, which lets drivers bind a list (psycopg, asyncpg, pgcli, ADBC). A quoted literal compared with a boolean
+/// type, which lets drivers bind a list (psycopg, asyncpg, pgcli, ADBC); a function's argument has the type the
+/// function takes there (see [`argument_types`]). A quoted literal compared with a boolean
 /// is a boolean, as PostgreSQL reads an untyped literal (`indisprimary = 't'`: Tableau, SQLAlchemy).
 pub fn type_parameters(plan: LogicalPlan) -> Result<LogicalPlan> {
     plan.transform_up_with_subqueries(|node| {
@@ -98,10 +103,7 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
         {
             match args[1].get_type(schema) {
                 Ok(element) => {
-                    let element = match element {
-                        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
-                        other => other,
-                    };
+                    let element = text_as_utf8(element);
                     if let Some(Expr::Placeholder(placeholder)) = args.first_mut() {
                         let list = DataType::List(Arc::new(Field::new_list_field(element, true)));
                         placeholder.field = Some(Arc::new(Field::new("", list, true)));
@@ -109,6 +111,24 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
                     Transformed::yes(Expr::ScalarFunction(ScalarFunction { func, args }))
                 }
                 Err(_) => Transformed::no(Expr::ScalarFunction(ScalarFunction { func, args })),
+            }
+        }
+        Expr::ScalarFunction(ScalarFunction { func, mut args }) if args.iter().any(is_untyped_placeholder) => {
+            let inferred = argument_types(&func, &args, schema);
+            let mut changed = false;
+            for (arg, inferred) in args.iter_mut().zip(inferred) {
+                if let (Expr::Placeholder(placeholder @ Placeholder { field: None, .. }), Some(data_type)) =
+                    (arg, inferred)
+                {
+                    placeholder.field = Some(Arc::new(Field::new("", data_type, true)));
+                    changed = true;
+                }
+            }
+            let expr = Expr::ScalarFunction(ScalarFunction { func, args });
+            if changed {
+                Transformed::yes(expr)
+            } else {
+                Transformed::no(expr)
             }
         }
         Expr::BinaryExpr(BinaryExpr { left, op, right })
@@ -126,6 +146,122 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
             Transformed::yes(Expr::BinaryExpr(BinaryExpr { left, op, right }))
         }
         other => Transformed::no(other),
+    }
+}
+
+/// Correlated subqueries DataFusion cannot plan where they stand, reshaped into ones it decorrelates into joins:
+///
+/// - A scalar subquery that takes one row (`LIMIT 1`, perhaps after an ORDER BY) becomes the aggregate
+///   `first_value` of its rows: DataFusion cannot plan a correlated LIMIT. The compatibility parser caps every
+///   projected subquery of a catalog query at one row this way (sqlsmith's `(select nspname from pg_namespace where
+///   oid = pronamespace)`). Without ORDER BY, LIMIT 1 answers any one row, and first_value does; without rows, both
+///   are NULL.
+/// - `EXISTS (…)` outside a WHERE clause (Ibis' enum check in a CASE of its select list) becomes
+///   `coalesce((SELECT count(*) > 0 FROM …), false)`: DataFusion decorrelates EXISTS only as a filter's condition.
+pub fn plannable_subqueries(plan: LogicalPlan) -> Result<LogicalPlan> {
+    plan.transform_up_with_subqueries(|node| {
+        let in_filter = matches!(node, LogicalPlan::Filter(_));
+        let node = node.recompute_schema()?;
+        node.map_expressions(|expr| {
+            expr.transform_up(|expr| match expr {
+                Expr::ScalarSubquery(subquery) if !subquery.outer_ref_columns.is_empty() => {
+                    Ok(match first_row_as_aggregate(&subquery.subquery)? {
+                        Some(plan) => Transformed::yes(Expr::ScalarSubquery(Subquery {
+                            subquery: Arc::new(plan),
+                            ..subquery
+                        })),
+                        None => Transformed::no(Expr::ScalarSubquery(subquery)),
+                    })
+                }
+                Expr::Exists(Exists { subquery, negated }) if !in_filter && !subquery.outer_ref_columns.is_empty() => {
+                    let counted = LogicalPlanBuilder::from(subquery.subquery.as_ref().clone())
+                        .aggregate(Vec::<Expr>::new(), vec![count(lit(1i64)).alias("rows")])?
+                        .project(vec![col("rows").gt(lit(0i64)).alias("exists")])?
+                        .build()?;
+                    let found = Expr::ScalarSubquery(Subquery {
+                        subquery: Arc::new(counted),
+                        ..subquery
+                    });
+                    let found = coalesce(vec![found, lit(false)]);
+                    Ok(Transformed::yes(if negated { !found } else { found }))
+                }
+                other => Ok(Transformed::no(other)),
+            })
+        })?
+        // A schema said what a replaced subquery's did (a NULL-free column may now be NULL: no rows), and nodes
+        // above the one that changed repeat it.
+        .map_data(LogicalPlan::recompute_schema)
+    })
+    .map(|t| t.data)
+}
+
+/// `Limit 1 ← Projection: e ← [Sort: k ←] input` → `Aggregate: first_value(e [ORDER BY k]) ← input`.
+fn first_row_as_aggregate(plan: &LogicalPlan) -> Result<Option<LogicalPlan>> {
+    let LogicalPlan::Limit(limit) = plan else {
+        return Ok(None);
+    };
+    if !matches!(limit.get_fetch_type()?, FetchType::Literal(Some(1)))
+        || !matches!(limit.get_skip_type()?, SkipType::Literal(0))
+    {
+        return Ok(None);
+    }
+    let LogicalPlan::Projection(projection) = limit.input.as_ref() else {
+        return Ok(None);
+    };
+    let [value] = projection.expr.as_slice() else {
+        return Ok(None);
+    };
+    let (input, order) = match projection.input.as_ref() {
+        LogicalPlan::Sort(sort) if sort.fetch.is_none() => (sort.input.as_ref(), sort.expr.clone()),
+        LogicalPlan::Sort(_) => return Ok(None),
+        input => (input, vec![]),
+    };
+    let name = value.schema_name().to_string();
+    let first = first_value(value.clone().unalias(), order).alias(name);
+    LogicalPlanBuilder::from(input.clone())
+        .aggregate(Vec::<Expr>::new(), vec![first])?
+        .build()
+        .map(Some)
+}
+
+/// The type PostgreSQL infers for each untyped parameter among a function's arguments (`None` where it infers none
+/// here). An array subscript is an integer (pgbench's `(ARRAY['AIR','RAIL'])[$1]`); any other argument takes the
+/// type the function's signature coerces an untyped NULL to (`substr(name, $1)`: an integer), as PostgreSQL resolves
+/// an `unknown` argument against the function's declared one.
+fn argument_types(func: &ScalarUDF, args: &[Expr], schema: &DFSchema) -> Vec<Option<DataType>> {
+    if matches!(func.name(), "array_element" | "array_slice") {
+        return (0..args.len()).map(|i| (i > 0).then_some(DataType::Int32)).collect();
+    }
+    let fields: Vec<FieldRef> = args
+        .iter()
+        .map(|arg| {
+            let data_type = match arg {
+                Expr::Placeholder(Placeholder { field: None, .. }) => Ok(DataType::Null),
+                other => other.get_type(schema),
+            };
+            data_type.map(|t| Arc::new(Field::new("", t, true)))
+        })
+        .collect::<Result<_>>()
+        .unwrap_or_default();
+    let coerced = match fields_with_udf(&fields, func) {
+        Ok(coerced) if coerced.len() == args.len() => coerced,
+        _ => return vec![None; args.len()],
+    };
+    args.iter()
+        .zip(coerced)
+        .map(|(arg, field)| match field.data_type() {
+            _ if !is_untyped_placeholder(arg) => None,
+            DataType::Null => None,
+            other => Some(text_as_utf8(other.clone())),
+        })
+        .collect()
+}
+
+/// Text of any Arrow layout as `Utf8`: a parameter's value is bound as one.
+fn text_as_utf8(data_type: DataType) -> DataType {
+    match data_type {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        other => other,
     }
 }
 

@@ -7,14 +7,16 @@ use std::sync::LazyLock;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, Join, JoinConstraint,
-    JoinOperator, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, LimitClause, ObjectName, OneOrManyWithParens,
-    OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, SetOperator, Statement, TableAlias,
-    TableAliasColumnDef, TableFactor, TableWithJoins, Value, ValueWithSpan, Visit, VisitMut, Visitor, VisitorMut, With,
+    AccessExpr, ArrayElemTypeDef, BinaryOperator, CaseWhen, CastKind, DataType, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArgumentClause, FunctionArgumentList, FunctionArguments, GroupByExpr, Ident, Join,
+    JoinConstraint, JoinOperator, LambdaFunction, LambdaFunctionParameter, LambdaSyntax, LimitClause, ObjectName,
+    OneOrManyWithParens, OrderBy, OrderByExpr, OrderByKind, Query, Select, SelectItem, SetExpr, SetOperator, Statement,
+    TableAlias, TableAliasColumnDef, TableFactor, TableWithJoins, Value, ValueWithSpan, Visit, VisitMut, Visitor,
+    VisitorMut, With,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
+use datafusion::sql::sqlparser::tokenizer::Token;
 use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 
 use super::functions::{CONSTANT_FUNCTIONS, TO_REGPROC, TO_REGTYPE, VIEW_DESCRIPTION};
@@ -104,7 +106,8 @@ const AGGREGATES: [&str; 17] = [
 /// then the rewrites of the constructs those rules leave behind.
 pub fn parse(sql: &str) -> Result<Vec<Statement>, ParserError> {
     let rewritten = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok().and_then(|mut raw| {
-        let changed = rewrite_name_casts(&mut raw)
+        let changed = unquote_type_names(&mut raw)
+            | rewrite_name_casts(&mut raw)
             | name_value_functions(&mut raw)
             | functions_as_relations(&mut raw)
             | shield_projected_subqueries(&mut raw);
@@ -167,6 +170,63 @@ fn rewrite_name_casts(statements: &mut [Statement]) -> bool {
         });
     }
     changed
+}
+
+/// `CAST(x AS "timestamp")`, `x::pg_catalog.numeric`, `x::"int4"[]` → the type unquoted and unqualified: a quoted or
+/// `pg_catalog`-qualified type name is the catalog's name of a built-in type (BI tools and ORMs quote or qualify
+/// every identifier they emit), which DataFusion only knows bare; also `bpchar`. A quoted name is one only in lower
+/// case, as the catalog spells it, and `"char"` is PostgreSQL's one-byte type, not `char`. Returns whether anything
+/// changed.
+fn unquote_type_names(statements: &mut [Statement]) -> bool {
+    let mut changed = false;
+    for statement in statements {
+        let _ = datafusion::sql::sqlparser::ast::visit_expressions_mut(statement, |expr| {
+            if let Expr::Cast { data_type, .. } = expr
+                && let Some(unquoted) = unquoted_type(data_type)
+            {
+                *data_type = unquoted;
+                changed = true;
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    changed
+}
+
+/// The catalog's name of `character`, which pg_dump, PostgreSQL's own view definitions and sqlsmith cast to.
+const BPCHAR: &str = "bpchar";
+
+fn unquoted_type(data_type: &DataType) -> Option<DataType> {
+    match data_type {
+        DataType::Array(ArrayElemTypeDef::SquareBracket(element, size)) => unquoted_type(element)
+            .map(|element| DataType::Array(ArrayElemTypeDef::SquareBracket(Box::new(element), *size))),
+        DataType::Custom(name, modifiers) if modifiers.is_empty() => {
+            let parts: Vec<&Ident> = name.0.iter().map(|part| part.as_ident()).collect::<Option<_>>()?;
+            let (type_name, schema) = parts.split_last()?;
+            let built_in = match schema {
+                [] => true,
+                [schema] => schema.value.eq_ignore_ascii_case("pg_catalog"),
+                _ => false,
+            };
+            let name = match (schema, type_name.quote_style) {
+                _ if !built_in => return None,
+                (_, Some('"')) if type_name.value == type_name.value.to_lowercase() && type_name.value != "char" => {
+                    type_name.value.clone()
+                }
+                ([_], None) => type_name.value.to_lowercase(),
+                ([], None) if type_name.value.eq_ignore_ascii_case(BPCHAR) => BPCHAR.to_string(),
+                _ => return None,
+            };
+            // `bpchar` (blank-padded, no length), PostgreSQL's name for `character`, is text here like every
+            // character type.
+            let name = if name == BPCHAR { "text".to_string() } else { name };
+            // The name alone, read as a type: exactly one type name, or nothing.
+            let mut parser = Parser::new(&PostgreSqlDialect {}).try_with_sql(&name).ok()?;
+            let parsed = parser.parse_data_type().ok()?;
+            (parser.peek_token().token == Token::EOF).then_some(parsed)
+        }
+        _ => None,
+    }
 }
 
 /// `SELECT (SELECT …) FROM …` → `SELECT ((SELECT …)) FROM …` in a statement that reads no catalog relation: the
