@@ -4,6 +4,9 @@ import os
 import duckdb
 import pytest
 
+# Superset runs apart, in its own virtualenv (.venv-superset): scripts/client-tests.sh starts a second pytest for it.
+collect_ignore = ["superset"]
+
 TABLES = ["region", "nation", "customer", "orders", "lineitem", "part", "supplier"]
 
 
