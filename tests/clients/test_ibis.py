@@ -99,3 +99,13 @@ def test_to_pyarrow_and_customers_view(con, reference):
         "JOIN region ON n_regionkey = r_regionkey GROUP BY 1, 2 ORDER BY 1, 2"
     ).fetchall()
     assert_rows(list(zip(*(table.column(i).to_pylist() for i in range(3)))), expected)
+
+
+def test_sql_over_a_semantic_query(con, reference):
+    """`con.sql()` wraps hand-written SQL in an expression; ibis learns its schema by creating a temporary view."""
+    query = con.sql("SELECT region, MEASURE(revenue) AS revenue FROM sales GROUP BY region")
+    actual = query.order_by("region").execute()
+    expected = reference.execute(
+        f"SELECT r_name, SUM(l_extendedprice * (1 - l_discount)) FROM {LINE_TO_REGION} GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    assert_rows(list(actual.itertuples(index=False, name=None)), expected)
