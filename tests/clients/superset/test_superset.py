@@ -86,11 +86,12 @@ def test_sql_lab(api, database_id, reference):
 
 def test_saved_chart_by_region(api, dataset_id, reference):
     """A bar chart by region saved with its query context, then its data read as a dashboard does
-    (`/chart/{id}/data/`): Superset writes `SUM(revenue)` and `MAX(order_count)` around the measures."""
-    query = {"columns": ["region"], "metrics": [SUM_REVENUE, MAX_ORDERS], "orderby": [[SUM_REVENUE, False]],
-             "row_limit": 100}
+    (`/chart/{id}/data/`): Superset writes `SUM(revenue)` and `MAX(order_count)` around the measures, and the dataset's
+    default metric `count` is `COUNT(*)`, the view's rows (line items)."""
+    metrics = [SUM_REVENUE, MAX_ORDERS, "count"]
+    query = {"columns": ["region"], "metrics": metrics, "orderby": [[SUM_REVENUE, False]], "row_limit": 100}
     form_data = {"datasource": f"{dataset_id}__table", "viz_type": "echarts_timeseries_bar", "x_axis": "region",
-                 "metrics": [SUM_REVENUE, MAX_ORDERS], "row_limit": 100}
+                 "metrics": metrics, "row_limit": 100}
     query_context = {"datasource": {"id": dataset_id, "type": "table"}, "queries": [query], "form_data": form_data,
                      "result_format": "json", "result_type": "full"}
     chart = ok(api.post("chart/", json={
@@ -99,9 +100,30 @@ def test_saved_chart_by_region(api, dataset_id, reference):
     }), 201)
     [result] = ok(api.get(f"chart/{chart['id']}/data/", params={"force": "true"}))["result"]
     assert result["status"] == "success", result
-    rows = [(r["region"], r["SUM(revenue)"], r["MAX(order_count)"]) for r in result["data"]]
-    expected = reference.execute(REVENUE_BY_REGION).fetchall()
+    rows = [(r["region"], r["SUM(revenue)"], r["MAX(order_count)"], r["count"]) for r in result["data"]]
+    expected = reference.execute(
+        f"SELECT r_name, SUM(l_extendedprice * (1 - l_discount)), COUNT(DISTINCT l_orderkey), COUNT(*) "
+        f"FROM {LINE_TO_REGION} GROUP BY 1"
+    ).fetchall()
     assert_rows(rows, sorted(expected, key=lambda row: row[1], reverse=True))
+
+
+def test_chart_with_series_limit(api, dataset_id, reference):
+    """A chart by region and ship mode limited to the two regions of highest revenue: Superset joins the view to a
+    subquery over the same view (`JOIN (SELECT region AS region__ … LIMIT 2) AS series_limit ON region = region__`)."""
+    result = chart_data(api, dataset_id, {
+        "columns": ["region", "ship_mode"], "metrics": [SUM_REVENUE], "series_columns": ["region"],
+        "series_limit": 2, "series_limit_metric": SUM_REVENUE, "orderby": [[SUM_REVENUE, False]], "row_limit": 100,
+    })
+    assert "series_limit" in result["query"], result["query"]
+    rows = sorted((r["region"], r["ship_mode"], r["SUM(revenue)"]) for r in result["data"])
+    expected = reference.execute(
+        f"""WITH top AS (SELECT r_name FROM {LINE_TO_REGION} GROUP BY 1
+                         ORDER BY SUM(l_extendedprice * (1 - l_discount)) DESC LIMIT 2)
+            SELECT r_name, l_shipmode, SUM(l_extendedprice * (1 - l_discount)) FROM {LINE_TO_REGION}
+            WHERE r_name IN (SELECT r_name FROM top) GROUP BY 1, 2 ORDER BY 1, 2"""
+    ).fetchall()
+    assert_rows(rows, expected)
 
 
 def test_monthly_chart_in_1996(api, dataset_id, reference):
