@@ -1,5 +1,5 @@
 """connectorx 0.4 (Rust, rust-postgres underneath): whole results read into pandas, Arrow and polars over its binary
-COPY, cursor and simple-query protocols, and a partitioned read; values checked against DuckDB."""
+and CSV COPY, cursor and simple-query protocols, and a partitioned read; values checked against DuckDB."""
 import connectorx as cx
 import polars as pl
 import pyarrow as pa
@@ -30,10 +30,11 @@ def uri(port):
     return f"postgresql://analyst:analyst@127.0.0.1:{port}/semgate"
 
 
-@pytest.mark.parametrize("protocol", ["binary", "cursor", "simple"])
+@pytest.mark.parametrize("protocol", ["binary", "csv", "cursor", "simple"])
 def test_read_sql_pandas(uri, reference, protocol):
-    """`cx.read_sql` into pandas (counts as nullable Int64, numeric as float64): connectorx prepares the query for its schema, then reads it with `COPY … TO STDOUT
-    (FORMAT binary)`, a `DECLARE … CURSOR` or the simple query protocol."""
+    """`cx.read_sql` into pandas (counts as nullable Int64, numeric as float64): connectorx prepares the query for its
+    schema, then reads it with `COPY … TO STDOUT (FORMAT binary)` or `WITH CSV`, a `DECLARE … CURSOR` or the simple
+    query protocol."""
     df = cx.read_sql(uri, BY_REGION, protocol=protocol)
     assert list(df.columns) == ["region", "revenue", "orders"]
     assert str(df["orders"].dtype) == "Int64" and str(df["revenue"].dtype) == "float64"
