@@ -10,7 +10,8 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r tests/clients/requirements.txt
-# Apache Superset pins its own SQLAlchemy 1.4, pandas and pyarrow: it gets a virtualenv of its own (tests/clients/superset).
+# Apache Superset pins its own SQLAlchemy 1.4, pandas and pyarrow: it gets a virtualenv of its own
+# (tests/clients/superset).
 superset_venv=.venv-superset
 if [ ! -x "$superset_venv/bin/python" ]; then
   python3 -m venv "$superset_venv"

@@ -1,5 +1,6 @@
-"""Ibis 12 on its PostgreSQL backend (psycopg 3 underneath, SQL compiled by sqlglot): table listing, a view's schema from
-pg_catalog, and dataframe expressions compiled to SQL over the semantic views; every number checked against DuckDB."""
+"""Ibis 12 on its PostgreSQL backend (psycopg 3 underneath, SQL compiled by sqlglot): table listing, a view's schema
+from pg_catalog, and dataframe expressions compiled to SQL over the semantic views; every number checked against
+DuckDB."""
 import datetime
 
 import ibis
