@@ -253,22 +253,6 @@ pub fn views_read(plan: &LogicalPlan) -> Reads {
     }
 }
 
-/// Whether a plan reads only catalog relations (`pg_catalog`, `information_schema`): what BI tools' introspection is.
-pub fn reads_only_catalogs(plan: &LogicalPlan) -> bool {
-    let mut catalog = false;
-    let mut other = false;
-    let _ = plan.apply_with_subqueries(|node| {
-        if let LogicalPlan::TableScan(scan) = node {
-            match scan.table_name.schema() {
-                Some("pg_catalog" | "information_schema") => catalog = true,
-                _ => other = true,
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
-    });
-    catalog && !other
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

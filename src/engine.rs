@@ -12,11 +12,11 @@ use datafusion::catalog::information_schema::InformationSchemaProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{FairSpillPool, MemoryLimit, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{
     Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, LogicalPlan, Signature, Volatility, create_udf,
@@ -230,6 +230,22 @@ impl Engine {
         plan.with_param_values(ParamValues::List(values.into_iter().map(Into::into).collect()))
     }
 
+    /// Whether a plan reads only catalog relations (`pg_catalog`, `information_schema`): what BI tools' introspection is.
+    pub fn reads_only_catalogs(plan: &LogicalPlan) -> bool {
+        let mut catalog = false;
+        let mut other = false;
+        let _ = plan.apply_with_subqueries(|node| {
+            if let LogicalPlan::TableScan(scan) = node {
+                match scan.table_name.schema() {
+                    Some("pg_catalog" | "information_schema") => catalog = true,
+                    _ => other = true,
+                }
+            }
+            Ok(TreeNodeRecursion::Continue)
+        });
+        catalog && !other
+    }
+
     /// The result's schema as clients see it: columns named like PostgreSQL names them.
     pub fn result_schema(plan: &LogicalPlan) -> SchemaRef {
         client_schema(plan.schema().as_arrow())
@@ -263,9 +279,15 @@ impl Engine {
         cancel: CancellationToken,
         timeout: Option<Duration>,
     ) -> Result<SendableRecordBatchStream> {
-        let state = ctx.state();
+        let mut state = ctx.state();
+        if Self::reads_only_catalogs(optimized) {
+            // Catalog relations hold a few hundred rows: one partition reads them in the order they are stored, as
+            // PostgreSQL does, so a client that reads without ORDER BY (sqlsmith's schema load, drivers' type
+            // loading) sees the same rows in the same order every time. Repartitioning them only costs.
+            state.config_mut().options_mut().execution.target_partitions = 1;
+        }
         let physical = state.query_planner().create_physical_plan(optimized, &state).await?;
-        let stream = datafusion::physical_plan::execute_stream(physical, ctx.task_ctx())?;
+        let stream = datafusion::physical_plan::execute_stream(physical, Arc::new(TaskContext::from(&state)))?;
         let produced = client_schema(&stream.schema());
         // The engine's own types win where they differ from the description (nothing can relabel those).
         let same_types = described.fields().len() == produced.fields().len()

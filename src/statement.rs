@@ -228,7 +228,7 @@ impl Planned {
     fn kind(&self) -> &'static str {
         match &self.step {
             _ if self.asked.is_some() => "ask",
-            Step::Query(query) if audit::reads_only_catalogs(&query.plan) => "catalog",
+            Step::Query(query) if Engine::reads_only_catalogs(&query.plan) => "catalog",
             Step::Query(_) => "query",
             Step::Copy { .. } => "copy",
             Step::Command(_) => "command",

@@ -65,9 +65,12 @@ fn relay(mut client: TcpStream, gateway: SocketAddr, observed: Arc<Mutex<Observe
     server.set_nodelay(true).unwrap();
     observed.lock().unwrap().connections += 1;
     let client_done = Arc::new(AtomicBool::new(false));
+    // The text of the last statement the client sent, to name it beside an internal error.
+    let last_statement = Arc::new(Mutex::new(String::new()));
     let upstream = {
         let (mut client, mut server) = (client.try_clone().unwrap(), server.try_clone().unwrap());
         let client_done = client_done.clone();
+        let last_statement = last_statement.clone();
         std::thread::spawn(move || {
             // The startup message has no type byte (sslmode and gssencmode are off: it is the first message);
             // every later one has.
@@ -77,8 +80,16 @@ fn relay(mut client: TcpStream, gateway: SocketAddr, observed: Arc<Mutex<Observe
                 startup.resize((u32::from_be_bytes(length) as usize).max(4), 0);
                 if client.read_exact(&mut startup[4..]).is_ok() && server.write_all(&startup).is_ok() {
                     while let Some(message) = read_message(&mut client) {
-                        if message[0] == b'X' {
-                            client_done.store(true, Ordering::SeqCst);
+                        match message[0] {
+                            b'X' => client_done.store(true, Ordering::SeqCst),
+                            b'Q' => *last_statement.lock().unwrap() = statement_text(&message[5..]),
+                            // Parse: the statement's name, then its text.
+                            b'P' => {
+                                if let Some(start) = message[5..].iter().position(|&b| b == 0) {
+                                    *last_statement.lock().unwrap() = statement_text(&message[6 + start..]);
+                                }
+                            }
+                            _ => {}
                         }
                         if server.write_all(&message).is_err() {
                             break;
@@ -104,7 +115,9 @@ fn relay(mut client: TcpStream, gateway: SocketAddr, observed: Arc<Mutex<Observe
             if text.starts_with("internal error in semgate") {
                 observed.panics.push(text);
             } else if fields.get(&b'C').is_some_and(|code| code == "XX000") {
-                observed.internal.push(text);
+                observed
+                    .internal
+                    .push(format!("{text} — in: {}", last_statement.lock().unwrap()));
             }
             fatal = fields.get(&b'V').is_some_and(|severity| severity == "FATAL");
         }
@@ -118,6 +131,12 @@ fn relay(mut client: TcpStream, gateway: SocketAddr, observed: Arc<Mutex<Observe
     }
     let _ = client.shutdown(Shutdown::Both);
     let _ = upstream.join();
+}
+
+/// A NUL-terminated statement text at the start of `body`.
+fn statement_text(body: &[u8]) -> String {
+    let end = body.iter().position(|&b| b == 0).unwrap_or(body.len());
+    String::from_utf8_lossy(&body[..end]).into_owned()
 }
 
 /// A relay to the gateway on a port of its own, recording into `observed`.

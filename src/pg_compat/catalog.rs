@@ -189,8 +189,12 @@ const PG_CATALOG_NAMESPACE: i32 = 11;
 
 #[async_trait]
 impl SchemaProvider for PgCatalogOverlay {
+    // Sorted, as every name list the catalog serves: `pg_class` numbers relations in the order it is told them,
+    // and a client reading without ORDER BY (sqlsmith's schema load) must see the same oids and rows every run.
     fn table_names(&self) -> Vec<String> {
-        self.base.table_names()
+        let mut names = self.base.table_names();
+        names.sort();
+        names
     }
 
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
@@ -513,8 +517,11 @@ impl CatalogWithInformationSchema {
 }
 
 impl CatalogProvider for CatalogWithInformationSchema {
+    // Sorted: see [`PgCatalogOverlay`]'s table names.
     fn schema_names(&self) -> Vec<String> {
-        self.inner.schema_names()
+        let mut names = self.inner.schema_names();
+        names.sort();
+        names
     }
 
     fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
@@ -552,6 +559,7 @@ impl SchemaProvider for InformationSchemaOverlay {
     fn table_names(&self) -> Vec<String> {
         let mut names = self.base.table_names();
         names.extend(CONSTRAINT_VIEWS.map(String::from));
+        names.sort();
         names
     }
 

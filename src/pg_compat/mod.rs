@@ -24,7 +24,7 @@ use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result, ScalarValue};
-use datafusion::functions::expr_fn::coalesce;
+use datafusion::functions::expr_fn::{coalesce, nullif};
 use datafusion::functions_aggregate::expr_fn::{count, first_value};
 use datafusion::logical_expr::expr::{BinaryExpr, Cast, Exists, Placeholder, ScalarFunction};
 use datafusion::logical_expr::type_coercion::functions::fields_with_udf;
@@ -156,24 +156,45 @@ fn type_parameter(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
 ///   projected subquery of a catalog query at one row this way (sqlsmith's `(select nspname from pg_namespace where
 ///   oid = pronamespace)`). Without ORDER BY, LIMIT 1 answers any one row, and first_value does; without rows, both
 ///   are NULL.
-/// - `EXISTS (…)` outside a WHERE clause (Ibis' enum check in a CASE of its select list) becomes
-///   `coalesce((SELECT count(*) > 0 FROM …), false)`: DataFusion decorrelates EXISTS only as a filter's condition.
+/// - A scalar subquery that may have no rows is NULL then, whatever its column: it becomes `nullif(subquery, NULL)`,
+///   nullable, which the optimizer cannot see through. DataFusion 55 takes the column's nullability
+///   (apache/datafusion#24513, fixed after 55), so a NOT NULL catalog column read by a subquery without rows
+///   (sqlsmith's `(SELECT seqstart FROM pg_sequence LIMIT 1)`) failed the statement with XX000, and `IS NULL` of it
+///   was folded to false.
+/// - `EXISTS (…)` outside a WHERE clause (Ibis' enum check in a CASE of its select list, `SELECT EXISTS (SELECT 1
+///   FROM pg_enum)`), correlated or not, becomes `coalesce((SELECT count(*) > 0 FROM …), false)`: DataFusion plans
+///   EXISTS only as a filter's condition.
 pub fn plannable_subqueries(plan: LogicalPlan) -> Result<LogicalPlan> {
     plan.transform_up_with_subqueries(|node| {
         let in_filter = matches!(node, LogicalPlan::Filter(_));
         let node = node.recompute_schema()?;
         node.map_expressions(|expr| {
             expr.transform_up(|expr| match expr {
-                Expr::ScalarSubquery(subquery) if !subquery.outer_ref_columns.is_empty() => {
-                    Ok(match first_row_as_aggregate(&subquery.subquery)? {
-                        Some(plan) => Transformed::yes(Expr::ScalarSubquery(Subquery {
+                Expr::ScalarSubquery(subquery) => {
+                    let first_row = match subquery.outer_ref_columns.is_empty() {
+                        true => None,
+                        false => first_row_as_aggregate(&subquery.subquery)?,
+                    };
+                    let reshaped = first_row.is_some();
+                    let subquery = match first_row {
+                        Some(plan) => Subquery {
                             subquery: Arc::new(plan),
                             ..subquery
-                        })),
-                        None => Transformed::no(Expr::ScalarSubquery(subquery)),
+                        },
+                        None => subquery,
+                    };
+                    let plan = subquery.subquery.clone();
+                    let value = Expr::ScalarSubquery(subquery);
+                    Ok(match plan.schema().fields().first() {
+                        Some(column) if !column.is_nullable() && !always_one_row(&plan) => {
+                            let null = ScalarValue::try_from(column.data_type())?;
+                            Transformed::yes(nullif(value, lit(null)))
+                        }
+                        _ if reshaped => Transformed::yes(value),
+                        _ => Transformed::no(value),
                     })
                 }
-                Expr::Exists(Exists { subquery, negated }) if !in_filter && !subquery.outer_ref_columns.is_empty() => {
+                Expr::Exists(Exists { subquery, negated }) if !in_filter => {
                     let counted = LogicalPlanBuilder::from(subquery.subquery.as_ref().clone())
                         .aggregate(Vec::<Expr>::new(), vec![count(lit(1i64)).alias("rows")])?
                         .project(vec![col("rows").gt(lit(0i64)).alias("exists")])?
@@ -193,6 +214,17 @@ pub fn plannable_subqueries(plan: LogicalPlan) -> Result<LogicalPlan> {
         .map_data(LogicalPlan::recompute_schema)
     })
     .map(|t| t.data)
+}
+
+/// Whether a plan has exactly one row whatever its input: an aggregate without grouping, or a FROM-less SELECT.
+fn always_one_row(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Projection(projection) => always_one_row(&projection.input),
+        LogicalPlan::SubqueryAlias(alias) => always_one_row(&alias.input),
+        LogicalPlan::Aggregate(aggregate) => aggregate.group_expr.is_empty(),
+        LogicalPlan::EmptyRelation(empty) => empty.produce_one_row,
+        _ => false,
+    }
 }
 
 /// `Limit 1 ← Projection: e ← [Sort: k ←] input` → `Aggregate: first_value(e [ORDER BY k]) ← input`.
@@ -344,7 +376,43 @@ fn scalar_if_scalar(args: &[ColumnarValue], result: ArrayRef) -> Result<Columnar
 
 #[cfg(test)]
 mod tests {
-    use super::array_elements;
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::common::Result;
+    use datafusion::functions_aggregate::expr_fn::count;
+    use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Subquery, col, logical_plan::table_scan};
+
+    use super::{array_elements, plannable_subqueries};
+
+    /// `SELECT (SELECT <column of t> [aggregated] FROM t) AS v`, t's column NOT NULL: the value's nullability.
+    fn subquery_value_nullable(aggregated: bool) -> Result<bool> {
+        let schema = Schema::new(vec![Field::new("a", DataType::Int32, false)]);
+        let inner = table_scan(Some("t"), &schema, None)?;
+        let inner = match aggregated {
+            true => inner.aggregate(Vec::<Expr>::new(), vec![count(col("a")).alias("a")])?,
+            false => inner.project(vec![col("a")])?,
+        };
+        let value = Expr::ScalarSubquery(Subquery {
+            subquery: Arc::new(inner.build()?),
+            outer_ref_columns: vec![],
+            spans: Default::default(),
+        });
+        let plan: LogicalPlan = LogicalPlanBuilder::empty(true)
+            .project(vec![value.alias("v")])?
+            .build()?;
+        Ok(plannable_subqueries(plan)?.schema().field(0).is_nullable())
+    }
+
+    #[test]
+    fn a_scalar_subquery_that_may_have_no_rows_is_nullable() -> Result<()> {
+        assert!(subquery_value_nullable(false)?);
+        assert!(
+            !subquery_value_nullable(true)?,
+            "an ungrouped aggregate always has its row"
+        );
+        Ok(())
+    }
 
     #[test]
     fn array_literals_read_like_postgres() {

@@ -113,6 +113,8 @@ impl SchemaProvider for ViewSchema {
     fn table_names(&self) -> Vec<String> {
         let mut names = self.views.table_names();
         names.extend(self.readable_late_names());
+        // Sorted: the catalog numbers relations in this order (pg_class oids), the same every start.
+        names.sort();
         names
     }
 
