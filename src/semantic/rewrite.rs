@@ -342,12 +342,14 @@ fn external(error: SemanticError) -> DataFusionError {
 mod tests {
     use std::sync::Arc;
 
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::common::Column;
     use datafusion::common::config::ConfigOptions;
     use datafusion::datasource::provider_as_source;
     use datafusion::error::Result;
     use datafusion::functions_aggregate::count::count_all;
     use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
-    use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, col, lit, rollup};
+    use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, col, in_subquery, lit, out_ref_col, rollup};
     use datafusion::optimizer::AnalyzerRule;
 
     use super::SemanticRewrite;
@@ -705,6 +707,75 @@ mod tests {
         let view = sales().await;
         let plan = aggregate(&view, vec![rollup(vec![col("status")])], vec![measure(col("revenue"))]);
         insta::assert_snapshot!(error(plan), @r"External error: GROUPING SETS, CUBE and ROLLUP over a semantic view is not supported");
+    }
+
+    /// A correlated subquery over a view (`… WHERE status = outer.status`, no GROUP BY): the condition's dimension
+    /// becomes an extra grouping key, selected by a filter on the outer column above the compiled plan, then
+    /// aggregated again into the one row per outer row DataFusion expects of such a subquery.
+    #[tokio::test]
+    async fn correlated_dimension_condition_becomes_a_grouping_key() {
+        let view = sales().await;
+        let outer = out_ref_col(DataType::Utf8, Column::new(Some("o"), "status"));
+        let plan = scan(&view)
+            .filter(col("status").eq(outer))
+            .unwrap()
+            .aggregate(Vec::<Expr>::new(), vec![measure(col("revenue"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS measure(sales.revenue)
+              Aggregate: groupBy=[[]], aggr=[[max(__o0) AS __o0]]
+                Filter: __o1 = outer_ref(o.status)
+                  Projection: __m_revenue AS __o0, __g0 AS __o1
+                    Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                      SubqueryAlias: __p0
+                        Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                          SubqueryAlias: __root
+                            SubqueryAlias: orders
+                              TableScan: shop.orders
+            ");
+    }
+
+    /// Correlated conditions other than `dimension = outer column` are rejected.
+    #[tokio::test]
+    async fn other_correlated_conditions_are_an_error() {
+        let view = sales().await;
+        let outer = out_ref_col(DataType::Utf8, Column::new(Some("o"), "status"));
+        let plan = scan(&view)
+            .filter(col("status").gt(outer))
+            .unwrap()
+            .aggregate(Vec::<Expr>::new(), vec![measure(col("revenue"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(error(plan), @r"External error: the correlated condition status > outer_ref(o.status) on a semantic view (only `dimension = outer column` is) is not supported");
+    }
+
+    /// A view read inside a subquery expression (`x IN (SELECT status FROM sales)`) is compiled there too.
+    #[tokio::test]
+    async fn views_in_subquery_expressions_are_compiled() {
+        let view = sales().await;
+        let subquery = scan(&view).project(vec![col("status")]).unwrap().build().unwrap();
+        let plan = LogicalPlanBuilder::values(vec![vec![lit("F")]])
+            .unwrap()
+            .filter(in_subquery(col("column1"), Arc::new(subquery)))
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r#"
+            Filter: column1 IN (<subquery>)
+              Subquery:
+                Projection: __o0 AS status
+                  Projection: __g0 AS __o0
+                    Projection: __p0.__g0 AS __g0
+                      SubqueryAlias: __p0
+                        Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[]]
+                          SubqueryAlias: __root
+                            SubqueryAlias: orders
+                              TableScan: shop.orders
+              Values: (Utf8("F"))
+            "#);
     }
 
     /// Plans that read no semantic view are returned as they are.
