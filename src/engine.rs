@@ -364,12 +364,12 @@ fn constant_udf(name: &str, value: String) -> datafusion::logical_expr::ScalarUD
 /// `MEASURE(m)`: names a measure column of a semantic view. It only exists for the SQL planner; the semantic rewrite
 /// replaces every call before execution.
 #[derive(Debug, PartialEq, Eq, Hash)]
-struct MeasureFunction {
+pub(crate) struct MeasureFunction {
     signature: Signature,
 }
 
 impl MeasureFunction {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             signature: Signature::any(1, Volatility::Immutable),
         }

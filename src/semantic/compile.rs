@@ -542,3 +542,255 @@ fn combine(parts: Vec<LogicalPlan>, key_count: usize) -> Result<LogicalPlan, Sem
         .collect();
     Ok(LogicalPlanBuilder::from(acc).project(unqualified)?.build()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::functions_aggregate::count::count_all;
+    use datafusion::logical_expr::{col, lit};
+
+    use super::{Output, Request, compile, measure_type, row_filter};
+    use crate::semantic::testing::{sales, text};
+    use crate::semantic::{SemanticError, View};
+
+    fn request(view: &View, outputs: Vec<Output>, filters: Vec<datafusion::logical_expr::Expr>) -> Request<'_> {
+        Request { view, outputs, filters }
+    }
+
+    fn compiled(view: &View, outputs: Vec<Output>) -> String {
+        text(&compile(&request(view, outputs, vec![])).unwrap())
+    }
+
+    fn error(view: &View, outputs: Vec<Output>, filters: Vec<datafusion::logical_expr::Expr>) -> SemanticError {
+        compile(&request(view, outputs, filters)).expect_err("the request compiled")
+    }
+
+    /// The compiled plan's columns are `__o0, __o1, …`, one per output in the request's order, whatever their kind.
+    #[tokio::test]
+    async fn outputs_are_named_by_position() {
+        let view = sales().await;
+        let outputs = vec![
+            Output::Value(col("revenue")),
+            Output::Group(col("status")),
+            Output::RowAggregate(count_all()),
+        ];
+        let plan = compile(&request(&view, outputs, vec![])).unwrap();
+        let names: Vec<_> = plan.schema().fields().iter().map(|f| f.name().clone()).collect();
+        assert_eq!(names, ["__o0", "__o1", "__o2"]);
+    }
+
+    /// A grouping key asked for twice is grouped by once; both outputs read it.
+    #[tokio::test]
+    async fn repeated_group_key_is_grouped_once() {
+        let view = sales().await;
+        let outputs = vec![
+            Output::Group(col("status")),
+            Output::Value(col("revenue")),
+            Output::Group(col("status")),
+        ];
+        insta::assert_snapshot!(compiled(&view, outputs), @r"
+            Projection: __g0 AS __o0, __m_revenue AS __o1, __g0 AS __o2
+              Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                SubqueryAlias: __p0
+                  Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                    SubqueryAlias: __root
+                      SubqueryAlias: orders
+                        TableScan: shop.orders
+            ");
+    }
+
+    /// A measure's own filter (`filter: amount > 50`) becomes the aggregate's FILTER clause, not a WHERE: other
+    /// measures of the same model still see every row.
+    #[tokio::test]
+    async fn measure_filter_is_an_aggregate_filter() {
+        let view = sales().await;
+        let outputs = vec![
+            Output::Group(col("status")),
+            Output::Value(col("big_revenue")),
+            Output::Value(col("revenue")),
+        ];
+        insta::assert_snapshot!(compiled(&view, outputs), @r"
+            Projection: __g0 AS __o0, __m_big_revenue AS __o1, __m_revenue AS __o2
+              Projection: __p0.__g0 AS __g0, __p0.__m_big_revenue AS __m_big_revenue, __p0.__m_revenue AS __m_revenue
+                SubqueryAlias: __p0
+                  Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) FILTER (WHERE __root.amount > Int64(50)) AS __m_big_revenue, sum(__root.amount) AS __m_revenue]]
+                    SubqueryAlias: __root
+                      SubqueryAlias: orders
+                        TableScan: shop.orders
+            ");
+    }
+
+    /// A measure at the grain of a many-to-one target (customers' count) grouped by a dimension of the root (order
+    /// status) crosses a one-to-many step: each (group, customer) pair is kept once (DISTINCT over the group key and
+    /// the customer's primary key) before counting.
+    #[tokio::test]
+    async fn measure_across_a_one_to_many_step_is_deduplicated() {
+        let view = sales().await;
+        let outputs = vec![Output::Group(col("status")), Output::Value(col("customer_count"))];
+        insta::assert_snapshot!(compiled(&view, outputs), @r"
+            Projection: __g0 AS __o0, __m_customer_count AS __o1
+              Projection: __p0.__g0 AS __g0, __p0.__m_customer_count AS __m_customer_count
+                SubqueryAlias: __p0
+                  Aggregate: groupBy=[[__g0]], aggr=[[count(Int64(1)) AS __m_customer_count]]
+                    Distinct:
+                      Projection: __root.status AS __g0, __root__customer.id AS __pk0
+                        Filter: __root__customer.id IS NOT NULL
+                          Left Join: __root.customer_id = __root__customer.id
+                            SubqueryAlias: __root
+                              SubqueryAlias: orders
+                                TableScan: shop.orders
+                            SubqueryAlias: __root__customer
+                              SubqueryAlias: customers
+                                TableScan: shop.customers
+            ");
+    }
+
+    /// When parts of two grains are joined, a count that one side lacks for a key is 0, not NULL.
+    #[tokio::test]
+    async fn counts_missing_from_one_part_are_zero() {
+        let view = sales().await;
+        let outputs = vec![
+            Output::Group(col("region")),
+            Output::Value(col("order_count")),
+            Output::Value(col("customer_count")),
+            Output::Value(col("revenue")),
+        ];
+        insta::assert_snapshot!(compiled(&view, outputs), @r"
+            Projection: __g0 AS __o0, coalesce(__m_order_count, Int64(0)) AS __o1, coalesce(__m_customer_count, Int64(0)) AS __o2, __m_revenue AS __o3
+              Projection: __g0 AS __g0, __acc1.__m_order_count AS __m_order_count, __acc1.__m_revenue AS __m_revenue, __p1.__m_customer_count AS __m_customer_count
+                Projection: coalesce(__acc1.__g0, __p1.__g0) AS __g0, __acc1.__m_order_count, __acc1.__m_revenue, __p1.__m_customer_count
+                  Full Join: __acc1.__g0 = __p1.__g0
+                    SubqueryAlias: __acc1
+                      SubqueryAlias: __p0
+                        Aggregate: groupBy=[[__root__customer.region AS __g0]], aggr=[[count(Int64(1)) AS __m_order_count, sum(__root.amount) AS __m_revenue]]
+                          Left Join: __root.customer_id = __root__customer.id
+                            SubqueryAlias: __root
+                              SubqueryAlias: orders
+                                TableScan: shop.orders
+                            SubqueryAlias: __root__customer
+                              SubqueryAlias: customers
+                                TableScan: shop.customers
+                    SubqueryAlias: __p1
+                      Aggregate: groupBy=[[__root__customer.region AS __g0]], aggr=[[count(Int64(1)) AS __m_customer_count]]
+                        SubqueryAlias: __root__customer
+                          SubqueryAlias: customers
+                            TableScan: shop.customers
+            ");
+    }
+
+    /// Request filters are dimension predicates over the join tree's aliases, applied before aggregation, and they
+    /// bring in the models they read even when no output needs them.
+    #[tokio::test]
+    async fn filters_join_the_models_they_read() {
+        let view = sales().await;
+        let outputs = vec![Output::Value(col("revenue"))];
+        let plan = compile(&request(&view, outputs, vec![col("region").eq(lit("EU"))])).unwrap();
+        insta::assert_snapshot!(text(&plan), @r#"
+            Projection: __m_revenue AS __o0
+              Projection: __p0.__m_revenue AS __m_revenue
+                SubqueryAlias: __p0
+                  Aggregate: groupBy=[[]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                    Filter: __root__customer.region = Utf8("EU")
+                      Left Join: __root.customer_id = __root__customer.id
+                        SubqueryAlias: __root
+                          SubqueryAlias: orders
+                            TableScan: shop.orders
+                        SubqueryAlias: __root__customer
+                          SubqueryAlias: customers
+                            TableScan: shop.customers
+            "#);
+    }
+
+    /// Row aggregates alone (`COUNT(*)` by a dimension) read the view's rows: no measure part.
+    #[tokio::test]
+    async fn row_aggregates_alone_read_the_rows() {
+        let view = sales().await;
+        let outputs = vec![Output::Group(col("region")), Output::RowAggregate(count_all())];
+        insta::assert_snapshot!(compiled(&view, outputs), @r"
+            Projection: __g0 AS __o0, __r0 AS __o1
+              Projection: __p0.__g0 AS __g0, __p0.__r0 AS __r0
+                SubqueryAlias: __p0
+                  Aggregate: groupBy=[[__root__customer.region AS __g0]], aggr=[[count(Int64(1)) AS count(*) AS __r0]]
+                    Left Join: __root.customer_id = __root__customer.id
+                      SubqueryAlias: __root
+                        SubqueryAlias: orders
+                          TableScan: shop.orders
+                      SubqueryAlias: __root__customer
+                        SubqueryAlias: customers
+                          TableScan: shop.customers
+            ");
+    }
+
+    /// An unknown column is an error that lists the view's columns (dimensions, then measures).
+    #[tokio::test]
+    async fn unknown_column_lists_the_views_columns() {
+        let view = sales().await;
+        let group = error(&view, vec![Output::Group(col("nope"))], vec![]);
+        insta::assert_snapshot!(group, @r#"column "nope" does not exist in view "sales"; its columns are: status, region, revenue, order_count, big_revenue, customer_count, avg_order_value"#);
+        let value = error(&view, vec![Output::Value(col("nope"))], vec![]);
+        insta::assert_snapshot!(value, @r#"External error: column "nope" does not exist in view "sales"; its columns are: status, region, revenue, order_count, big_revenue, customer_count, avg_order_value"#);
+    }
+
+    /// Measures belong in values only: as a grouping key, in a filter or inside a row aggregate they are
+    /// [`SemanticError::MeasureMisplaced`], naming the place.
+    #[tokio::test]
+    async fn measures_outside_values_are_misplaced() {
+        let view = sales().await;
+        let grouped = error(&view, vec![Output::Group(col("revenue"))], vec![]);
+        let filtered = error(
+            &view,
+            vec![Output::Value(col("revenue"))],
+            vec![col("order_count").gt(lit(1i64))],
+        );
+        let counted = error(
+            &view,
+            vec![Output::RowAggregate(datafusion::functions_aggregate::expr_fn::count(
+                col("revenue"),
+            ))],
+            vec![],
+        );
+        for (error, place) in [
+            (grouped, "GROUP BY"),
+            (filtered, "WHERE (filter measures with HAVING)"),
+            (counted, "an aggregate over dimensions"),
+        ] {
+            assert!(
+                matches!(&error, SemanticError::MeasureMisplaced { place: p, .. } if p == place),
+                "{error:?}"
+            );
+        }
+    }
+
+    /// A dimension used in a value must be a grouping key of the request.
+    #[tokio::test]
+    async fn dimension_in_a_value_must_be_grouped() {
+        let view = sales().await;
+        let error = error(&view, vec![Output::Value(col("status"))], vec![]);
+        insta::assert_snapshot!(error, @r#"External error: dimension "status" must appear in GROUP BY to be used next to measures"#);
+    }
+
+    /// The type of a measure column is that of its compiled aggregate: SUM of a float is a float, COUNT an Int64,
+    /// a derived ratio a float.
+    #[tokio::test]
+    async fn measure_types_are_their_aggregates_types() {
+        let view = sales().await;
+        assert_eq!(measure_type(&view, "revenue").unwrap(), DataType::Float64);
+        assert_eq!(measure_type(&view, "order_count").unwrap(), DataType::Int64);
+        assert_eq!(measure_type(&view, "avg_order_value").unwrap(), DataType::Float64);
+    }
+
+    /// A row filter's condition over view dimensions is rewritten over the join tree's aliases and records the
+    /// join paths it needs; a condition on a non-dimension is an unknown column.
+    #[tokio::test]
+    async fn row_filter_is_over_the_join_tree() {
+        let view = sales().await;
+        let rows = row_filter(&view, col("region").eq(lit("EU"))).unwrap();
+        assert_eq!(rows.predicate.to_string(), "__root__customer.region = Utf8(\"EU\")");
+        assert_eq!(
+            rows.paths.into_iter().collect::<Vec<_>>(),
+            [vec!["customer".to_string()]]
+        );
+        let error = row_filter(&view, col("revenue").gt(lit(1.0))).unwrap_err();
+        assert!(matches!(error, SemanticError::UnknownColumn { .. }), "{error:?}");
+    }
+}

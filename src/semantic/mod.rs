@@ -8,6 +8,8 @@ pub mod model;
 pub mod provider;
 pub mod rewrite;
 pub mod spec;
+#[cfg(test)]
+mod testing;
 
 pub use load::{ModelText, load};
 pub use model::{Diagnostic, Diagnostics, SemanticModel, View, WhenUnreachable};

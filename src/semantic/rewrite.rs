@@ -337,3 +337,456 @@ fn external(error: SemanticError) -> DataFusionError {
         other => DataFusionError::External(Box::new(other)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::DataType;
+    use datafusion::common::Column;
+    use datafusion::common::config::ConfigOptions;
+    use datafusion::datasource::provider_as_source;
+    use datafusion::error::Result;
+    use datafusion::functions_aggregate::count::count_all;
+    use datafusion::functions_aggregate::expr_fn::{avg, count, max, min, sum};
+    use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, col, in_subquery, lit, out_ref_col, rollup};
+    use datafusion::optimizer::AnalyzerRule;
+
+    use super::SemanticRewrite;
+    use crate::semantic::View;
+    use crate::semantic::provider::SemanticViewTable;
+    use crate::semantic::testing::{measure, sales, scan, text};
+
+    fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
+        SemanticRewrite.analyze(plan, &ConfigOptions::default())
+    }
+
+    /// The rewritten plan's text, after checking that it kept the replaced plan's column names and types.
+    fn compiled(plan: LogicalPlan) -> String {
+        let before = columns(&plan);
+        let rewritten = rewrite(plan).unwrap();
+        assert_eq!(columns(&rewritten), before, "the rewrite changed the plan's columns");
+        text(&rewritten)
+    }
+
+    fn columns(plan: &LogicalPlan) -> Vec<(String, String)> {
+        plan.schema()
+            .iter()
+            .map(|(q, f)| {
+                let name = q.map_or(f.name().clone(), |q| format!("{q}.{}", f.name()));
+                (name, f.data_type().to_string())
+            })
+            .collect()
+    }
+
+    fn error(plan: LogicalPlan) -> String {
+        rewrite(plan).expect_err("the rewrite accepted the plan").to_string()
+    }
+
+    fn aggregate(view: &Arc<View>, group: Vec<Expr>, aggregates: Vec<Expr>) -> LogicalPlan {
+        scan(view).aggregate(group, aggregates).unwrap().build().unwrap()
+    }
+
+    /// The compiled plan under the projection that renames its columns to the client's.
+    fn below_renaming(plan: &LogicalPlan) -> String {
+        let LogicalPlan::Projection(projection) = plan else {
+            panic!("not a renaming projection:\n{plan}")
+        };
+        text(&projection.input)
+    }
+
+    /// `MEASURE(m) … GROUP BY d` becomes one aggregate of the measure's model at its own grain, renamed back to the
+    /// client's columns (`status`, `measure(sales.revenue)`) with the same types.
+    #[tokio::test]
+    async fn measure_by_a_dimension_of_the_root_model_is_one_aggregate() {
+        let view = sales().await;
+        let plan = aggregate(&view, vec![col("status")], vec![measure(col("revenue"))]);
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS status, __o1 AS measure(sales.revenue)
+              Projection: __g0 AS __o0, __m_revenue AS __o1
+                Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                  SubqueryAlias: __p0
+                    Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                      SubqueryAlias: __root
+                        SubqueryAlias: orders
+                          TableScan: shop.orders
+            ");
+    }
+
+    /// SUM, AVG, MIN, MAX around a measure column mean the measure itself (as BI tools write them), exactly like
+    /// MEASURE: the same compiled plan under the renaming projection.
+    #[tokio::test]
+    async fn aggregate_wrappers_around_a_measure_mean_the_measure() {
+        let view = sales().await;
+        let expected = rewrite(aggregate(&view, vec![col("status")], vec![measure(col("revenue"))])).unwrap();
+        for wrapper in [sum, avg, min, max] {
+            let wrapped = aggregate(&view, vec![col("status")], vec![wrapper(col("revenue"))]);
+            let rewritten = rewrite(wrapped).unwrap();
+            assert_eq!(below_renaming(&rewritten), below_renaming(&expected));
+        }
+    }
+
+    /// COUNT of a measure is not one of the wrappers: a measure is already aggregated, so it is an error that says
+    /// what to write instead.
+    #[tokio::test]
+    async fn count_of_a_measure_is_an_error() {
+        let view = sales().await;
+        let plan = aggregate(&view, vec![col("status")], vec![count(col("revenue"))]);
+        insta::assert_snapshot!(error(plan), @r"External error: COUNT(revenue) is not supported on a measure: a measure is already aggregated; use MEASURE(revenue) or SUM(revenue)");
+    }
+
+    /// MEASURE() takes a measure column; around a dimension it is an error.
+    #[tokio::test]
+    async fn measure_of_a_dimension_is_an_error() {
+        let view = sales().await;
+        let plan = aggregate(&view, vec![], vec![measure(col("status"))]);
+        insta::assert_snapshot!(error(plan), @r"External error: MEASURE() takes one measure column of a semantic view");
+    }
+
+    /// A WHERE on a dimension of a joined model is applied to the rows before aggregation, over the join that
+    /// reaches that model (left join along the many-to-one relationship).
+    #[tokio::test]
+    async fn filter_on_a_joined_dimension_is_applied_before_aggregation() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .filter(col("region").eq(lit("EU")))
+            .unwrap()
+            .aggregate(vec![col("status")], vec![measure(col("revenue"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r#"
+            Projection: __o0 AS status, __o1 AS measure(sales.revenue)
+              Projection: __g0 AS __o0, __m_revenue AS __o1
+                Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                  SubqueryAlias: __p0
+                    Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                      Filter: __root__customer.region = Utf8("EU")
+                        Left Join: __root.customer_id = __root__customer.id
+                          SubqueryAlias: __root
+                            SubqueryAlias: orders
+                              TableScan: shop.orders
+                          SubqueryAlias: __root__customer
+                            SubqueryAlias: customers
+                              TableScan: shop.customers
+            "#);
+    }
+
+    /// Filters DataFusion pushed into the view's scan (qualified by the view's name) mean the same as a Filter node
+    /// above it.
+    #[tokio::test]
+    async fn filters_inside_the_view_scan_are_applied_like_a_filter_node() {
+        let view = sales().await;
+        let table = provider_as_source(Arc::new(SemanticViewTable { view: view.clone() }));
+        let in_scan =
+            LogicalPlanBuilder::scan_with_filters("sales", table, None, vec![col("sales.region").eq(lit("EU"))])
+                .unwrap()
+                .aggregate(vec![col("status")], vec![measure(col("revenue"))])
+                .unwrap()
+                .build()
+                .unwrap();
+        let above = scan(&view)
+            .filter(col("region").eq(lit("EU")))
+            .unwrap()
+            .aggregate(vec![col("status")], vec![measure(col("revenue"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(compiled(in_scan), compiled(above));
+    }
+
+    /// A measure in WHERE is an error pointing to HAVING: measures exist only after aggregation.
+    #[tokio::test]
+    async fn filter_on_a_measure_is_an_error() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .filter(col("revenue").gt(lit(10.0)))
+            .unwrap()
+            .aggregate(vec![col("status")], vec![measure(col("revenue"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(error(plan), @r#"External error: measure "revenue" cannot be used in WHERE (filter measures with HAVING); select it, or aggregate it with MEASURE(revenue)"#);
+    }
+
+    /// A measure cannot be a grouping key.
+    #[tokio::test]
+    async fn grouping_by_a_measure_is_an_error() {
+        let view = sales().await;
+        let plan = aggregate(&view, vec![col("revenue")], vec![count_all()]);
+        insta::assert_snapshot!(error(plan), @r#"External error: measure "revenue" cannot be used in GROUP BY; select it, or aggregate it with MEASURE(revenue)"#);
+    }
+
+    /// Measures of two grains (orders' revenue, customers' customer_count) are aggregated apart, each at its own
+    /// model's grain, then full-joined on the group key (NULL keys match), so neither is multiplied by the join.
+    #[tokio::test]
+    async fn measures_of_two_grains_are_aggregated_apart_then_joined() {
+        let view = sales().await;
+        let plan = aggregate(
+            &view,
+            vec![col("region")],
+            vec![measure(col("revenue")), measure(col("customer_count"))],
+        );
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS region, __o1 AS measure(sales.revenue), __o2 AS measure(sales.customer_count)
+              Projection: __g0 AS __o0, __m_revenue AS __o1, coalesce(__m_customer_count, Int64(0)) AS __o2
+                Projection: __g0 AS __g0, __acc1.__m_revenue AS __m_revenue, __p1.__m_customer_count AS __m_customer_count
+                  Projection: coalesce(__acc1.__g0, __p1.__g0) AS __g0, __acc1.__m_revenue, __p1.__m_customer_count
+                    Full Join: __acc1.__g0 = __p1.__g0
+                      SubqueryAlias: __acc1
+                        SubqueryAlias: __p0
+                          Aggregate: groupBy=[[__root__customer.region AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                            Left Join: __root.customer_id = __root__customer.id
+                              SubqueryAlias: __root
+                                SubqueryAlias: orders
+                                  TableScan: shop.orders
+                              SubqueryAlias: __root__customer
+                                SubqueryAlias: customers
+                                  TableScan: shop.customers
+                      SubqueryAlias: __p1
+                        Aggregate: groupBy=[[__root__customer.region AS __g0]], aggr=[[count(Int64(1)) AS __m_customer_count]]
+                          SubqueryAlias: __root__customer
+                            SubqueryAlias: customers
+                              TableScan: shop.customers
+            ");
+    }
+
+    /// A derived metric (`revenue / order_count`) is expanded into its base measures, aggregated together.
+    #[tokio::test]
+    async fn derived_metric_is_expanded_into_its_measures() {
+        let view = sales().await;
+        let plan = aggregate(&view, vec![col("status")], vec![measure(col("avg_order_value"))]);
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS status, __o1 AS measure(sales.avg_order_value)
+              Projection: __g0 AS __o0, __m_revenue / __m_order_count AS __o1
+                Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue, __p0.__m_order_count AS __m_order_count
+                  SubqueryAlias: __p0
+                    Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue, count(Int64(1)) AS __m_order_count]]
+                      SubqueryAlias: __root
+                        SubqueryAlias: orders
+                          TableScan: shop.orders
+            ");
+    }
+
+    /// A view read without GROUP BY (`SELECT status, revenue FROM sales`) is aggregated implicitly by the selected
+    /// dimensions.
+    #[tokio::test]
+    async fn plain_select_is_aggregated_by_its_dimensions() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .project(vec![col("status"), col("revenue")])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS status, __o1 AS revenue
+              Projection: __g0 AS __o0, __m_revenue AS __o1
+                Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                  SubqueryAlias: __p0
+                    Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                      SubqueryAlias: __root
+                        SubqueryAlias: orders
+                          TableScan: shop.orders
+            ");
+    }
+
+    /// `SELECT * FROM sales` with no projection at all: the bare scan is one row per dimension combination with
+    /// every measure.
+    #[tokio::test]
+    async fn bare_scan_is_aggregated_by_every_dimension() {
+        let view = sales().await;
+        let plan = scan(&view).build().unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS status, __o1 AS region, __o2 AS revenue, __o3 AS order_count, __o4 AS big_revenue, __o5 AS customer_count, __o6 AS avg_order_value
+              Projection: __g0 AS __o0, __g1 AS __o1, __m_revenue AS __o2, coalesce(__m_order_count, Int64(0)) AS __o3, __m_big_revenue AS __o4, coalesce(__m_customer_count, Int64(0)) AS __o5, __m_revenue / coalesce(__m_order_count, Int64(0)) AS __o6
+                Projection: __g0 AS __g0, __g1 AS __g1, __acc1.__m_revenue AS __m_revenue, __acc1.__m_order_count AS __m_order_count, __acc1.__m_big_revenue AS __m_big_revenue, __p1.__m_customer_count AS __m_customer_count
+                  Projection: coalesce(__acc1.__g0, __p1.__g0) AS __g0, coalesce(__acc1.__g1, __p1.__g1) AS __g1, __acc1.__m_revenue, __acc1.__m_order_count, __acc1.__m_big_revenue, __p1.__m_customer_count
+                    Full Join: __acc1.__g0 = __p1.__g0, __acc1.__g1 = __p1.__g1
+                      SubqueryAlias: __acc1
+                        SubqueryAlias: __p0
+                          Aggregate: groupBy=[[__root.status AS __g0, __root__customer.region AS __g1]], aggr=[[sum(__root.amount) AS __m_revenue, count(Int64(1)) AS __m_order_count, sum(__root.amount) FILTER (WHERE __root.amount > Int64(50)) AS __m_big_revenue]]
+                            Left Join: __root.customer_id = __root__customer.id
+                              SubqueryAlias: __root
+                                SubqueryAlias: orders
+                                  TableScan: shop.orders
+                              SubqueryAlias: __root__customer
+                                SubqueryAlias: customers
+                                  TableScan: shop.customers
+                      SubqueryAlias: __p1
+                        Aggregate: groupBy=[[__g0, __g1]], aggr=[[count(Int64(1)) AS __m_customer_count]]
+                          Distinct:
+                            Projection: __root.status AS __g0, __root__customer.region AS __g1, __root__customer.id AS __pk0
+                              Filter: __root__customer.id IS NOT NULL
+                                Left Join: __root.customer_id = __root__customer.id
+                                  SubqueryAlias: __root
+                                    SubqueryAlias: orders
+                                      TableScan: shop.orders
+                                  SubqueryAlias: __root__customer
+                                    SubqueryAlias: customers
+                                      TableScan: shop.customers
+            ");
+    }
+
+    /// COUNT(*) over the view counts the view's rows (the root model joined to the grouped dimensions), not the
+    /// measures' groups.
+    #[tokio::test]
+    async fn count_star_counts_the_views_rows() {
+        let view = sales().await;
+        let plan = aggregate(&view, vec![col("region")], vec![count_all(), measure(col("revenue"))]);
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS region, __o1 AS count(*), __o2 AS measure(sales.revenue)
+              Projection: __g0 AS __o0, __r0 AS __o1, __m_revenue AS __o2
+                Projection: __g0 AS __g0, __acc1.__m_revenue AS __m_revenue, __p1.__r0 AS __r0
+                  Projection: coalesce(__acc1.__g0, __p1.__g0) AS __g0, __acc1.__m_revenue, __p1.__r0
+                    Full Join: __acc1.__g0 = __p1.__g0
+                      SubqueryAlias: __acc1
+                        SubqueryAlias: __p0
+                          Aggregate: groupBy=[[__root__customer.region AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                            Left Join: __root.customer_id = __root__customer.id
+                              SubqueryAlias: __root
+                                SubqueryAlias: orders
+                                  TableScan: shop.orders
+                              SubqueryAlias: __root__customer
+                                SubqueryAlias: customers
+                                  TableScan: shop.customers
+                      SubqueryAlias: __p1
+                        Aggregate: groupBy=[[__root__customer.region AS __g0]], aggr=[[count(Int64(1)) AS __r0]]
+                          Left Join: __root.customer_id = __root__customer.id
+                            SubqueryAlias: __root
+                              SubqueryAlias: orders
+                                TableScan: shop.orders
+                            SubqueryAlias: __root__customer
+                              SubqueryAlias: customers
+                                TableScan: shop.customers
+            ");
+    }
+
+    /// COUNT(*) around a subquery that selects from the view counts the subquery's rows (one per dimension
+    /// combination, BI tools' row-count wrappers): the aggregate stays and the subquery below it is compiled.
+    #[tokio::test]
+    async fn count_star_over_a_selecting_subquery_counts_its_rows() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .project(vec![col("status"), col("revenue")])
+            .unwrap()
+            .alias("q")
+            .unwrap()
+            .aggregate(Vec::<Expr>::new(), vec![count_all()])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Aggregate: groupBy=[[]], aggr=[[count(Int64(1)) AS count(*)]]
+              Projection: __o0 AS status, __o1 AS revenue
+                Projection: __g0 AS __o0, __m_revenue AS __o1
+                  Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                    SubqueryAlias: __p0
+                      Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                        SubqueryAlias: __root
+                          SubqueryAlias: orders
+                            TableScan: shop.orders
+            ");
+    }
+
+    /// A row limit inside the view's scan cannot be compiled (the view's rows are not the scan's): an error, not a
+    /// silently dropped limit.
+    #[tokio::test]
+    async fn limit_inside_the_view_scan_is_an_error() {
+        let view = sales().await;
+        let table = provider_as_source(Arc::new(SemanticViewTable { view }));
+        let plan = LogicalPlanBuilder::scan_with_filters_fetch("sales", table, None, vec![], Some(10))
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(error(plan), @r"External error: a row limit pushed into a semantic view scan is not supported");
+    }
+
+    /// GROUPING SETS, CUBE and ROLLUP over a view are rejected.
+    #[tokio::test]
+    async fn rollup_is_an_error() {
+        let view = sales().await;
+        let plan = aggregate(&view, vec![rollup(vec![col("status")])], vec![measure(col("revenue"))]);
+        insta::assert_snapshot!(error(plan), @r"External error: GROUPING SETS, CUBE and ROLLUP over a semantic view is not supported");
+    }
+
+    /// A correlated subquery over a view (`… WHERE status = outer.status`, no GROUP BY): the condition's dimension
+    /// becomes an extra grouping key, selected by a filter on the outer column above the compiled plan, then
+    /// aggregated again into the one row per outer row DataFusion expects of such a subquery.
+    #[tokio::test]
+    async fn correlated_dimension_condition_becomes_a_grouping_key() {
+        let view = sales().await;
+        let outer = out_ref_col(DataType::Utf8, Column::new(Some("o"), "status"));
+        let plan = scan(&view)
+            .filter(col("status").eq(outer))
+            .unwrap()
+            .aggregate(Vec::<Expr>::new(), vec![measure(col("revenue"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS measure(sales.revenue)
+              Aggregate: groupBy=[[]], aggr=[[max(__o0) AS __o0]]
+                Filter: __o1 = outer_ref(o.status)
+                  Projection: __m_revenue AS __o0, __g0 AS __o1
+                    Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                      SubqueryAlias: __p0
+                        Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                          SubqueryAlias: __root
+                            SubqueryAlias: orders
+                              TableScan: shop.orders
+            ");
+    }
+
+    /// Correlated conditions other than `dimension = outer column` are rejected.
+    #[tokio::test]
+    async fn other_correlated_conditions_are_an_error() {
+        let view = sales().await;
+        let outer = out_ref_col(DataType::Utf8, Column::new(Some("o"), "status"));
+        let plan = scan(&view)
+            .filter(col("status").gt(outer))
+            .unwrap()
+            .aggregate(Vec::<Expr>::new(), vec![measure(col("revenue"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(error(plan), @r"External error: the correlated condition status > outer_ref(o.status) on a semantic view (only `dimension = outer column` is) is not supported");
+    }
+
+    /// A view read inside a subquery expression (`x IN (SELECT status FROM sales)`) is compiled there too.
+    #[tokio::test]
+    async fn views_in_subquery_expressions_are_compiled() {
+        let view = sales().await;
+        let subquery = scan(&view).project(vec![col("status")]).unwrap().build().unwrap();
+        let plan = LogicalPlanBuilder::values(vec![vec![lit("F")]])
+            .unwrap()
+            .filter(in_subquery(col("column1"), Arc::new(subquery)))
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r#"
+            Filter: column1 IN (<subquery>)
+              Subquery:
+                Projection: __o0 AS status
+                  Projection: __g0 AS __o0
+                    Projection: __p0.__g0 AS __g0
+                      SubqueryAlias: __p0
+                        Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[]]
+                          SubqueryAlias: __root
+                            SubqueryAlias: orders
+                              TableScan: shop.orders
+              Values: (Utf8("F"))
+            "#);
+    }
+
+    /// Plans that read no semantic view are returned as they are.
+    #[tokio::test]
+    async fn plans_without_views_are_unchanged() {
+        let plan = LogicalPlanBuilder::values(vec![vec![lit(1i64), lit("a")]])
+            .unwrap()
+            .aggregate(vec![col("column2")], vec![sum(col("column1"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(rewrite(plan.clone()).unwrap(), plan);
+    }
+}

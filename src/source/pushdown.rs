@@ -319,3 +319,342 @@ fn function_runs_in(name: &str, kind: DatabaseKind) -> bool {
             DatabaseKind::Sqlite => false,
         }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use datafusion::common::tree_node::Transformed;
+    use datafusion::datasource::provider_as_source;
+    use datafusion::functions::expr_fn::{btrim, upper};
+    use datafusion::functions_aggregate::count::count_all;
+    use datafusion::functions_aggregate::expr_fn::{avg, sum};
+    use datafusion::logical_expr::{JoinType, LogicalPlan, LogicalPlanBuilder, col, lit};
+    use datafusion::optimizer::{OptimizerContext, OptimizerRule};
+    use datafusion::prelude::ident;
+    use datafusion::scalar::ScalarValue;
+    use datafusion_federation::FederatedPlanNode;
+
+    use super::PushDownToSources;
+    use crate::source::{Database, DatabaseKind, DatabaseSettings};
+
+    /// A SQLite database file with `orders` and `customers`, connected as source `name`.
+    async fn sqlite(dir: &Path, name: &str) -> Database {
+        let path = dir.join(format!("{name}.db"));
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE orders (order_id INTEGER NOT NULL, customer_id INTEGER, amount REAL, status TEXT, \
+             order_date DATE);
+             INSERT INTO orders VALUES (1, 10, 100.5, 'F', '2024-01-02'), (2, 11, 20.0, 'O', '2024-02-03');
+             CREATE TABLE customers (id INTEGER NOT NULL, region TEXT);
+             INSERT INTO customers VALUES (10, 'EU'), (11, 'US');",
+        )
+        .unwrap();
+        drop(conn);
+        Database::connect(DatabaseSettings {
+            name: name.into(),
+            kind: DatabaseKind::Sqlite,
+            host: String::new(),
+            port: 0,
+            database: String::new(),
+            user: String::new(),
+            password: None,
+            tls: "disable".into(),
+            pool_size: 1,
+            path,
+            connect_timeout: Duration::from_secs(5),
+            query_timeout: Duration::from_secs(60),
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn scan(db: &Database, table: &str) -> LogicalPlanBuilder {
+        let provider = db.table(table).await.unwrap();
+        LogicalPlanBuilder::scan(table, provider_as_source(provider), None).unwrap()
+    }
+
+    fn push_down(plan: LogicalPlan) -> Transformed<LogicalPlan> {
+        PushDownToSources.rewrite(plan, &OptimizerContext::new()).unwrap()
+    }
+
+    /// The plan after the rule, one node a line; what a database runs is shown under `Federated`.
+    fn pushed(plan: LogicalPlan) -> String {
+        let mut out = String::new();
+        render(&push_down(plan).data, 0, &mut out);
+        out
+    }
+
+    fn render(plan: &LogicalPlan, depth: usize, out: &mut String) {
+        let indent = "  ".repeat(depth);
+        if let LogicalPlan::Extension(extension) = plan
+            && let Some(federated) = extension.node.as_any().downcast_ref::<FederatedPlanNode>()
+        {
+            out.push_str(&format!("{indent}Federated\n"));
+            return render(federated.plan(), depth + 1, out);
+        }
+        out.push_str(&format!("{indent}{}\n", plan.display()));
+        for input in plan.inputs() {
+            render(input, depth + 1, out);
+        }
+    }
+
+    /// A plan that reads no database is not touched (reported as not transformed).
+    #[tokio::test]
+    async fn plans_without_database_tables_are_unchanged() {
+        let plan = LogicalPlanBuilder::values(vec![vec![lit(1i64)]])
+            .unwrap()
+            .filter(col("column1").gt(lit(0i64)))
+            .unwrap()
+            .build()
+            .unwrap();
+        let result = push_down(plan.clone());
+        assert!(!result.transformed);
+        assert_eq!(result.data, plan);
+    }
+
+    /// Filter, aggregate (SUM, COUNT), sort and limit over one SQLite table all run in SQLite: the whole plan is
+    /// one federated statement, topped by a projection naming every column.
+    #[tokio::test]
+    async fn whole_query_over_one_database_is_handed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let plan = scan(&db, "orders")
+            .await
+            .filter(col("status").eq(lit("F")))
+            .unwrap()
+            .aggregate(vec![col("customer_id")], vec![sum(col("amount")), count_all()])
+            .unwrap()
+            .sort(vec![col("customer_id").sort(true, false)])
+            .unwrap()
+            .limit(0, Some(5))
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r#"
+            Federated
+              Projection: orders.customer_id, sum(orders.amount), count(*)
+                Limit: skip=0, fetch=5
+                  Sort: orders.customer_id ASC NULLS LAST
+                    Aggregate: groupBy=[[orders.customer_id]], aggr=[[sum(orders.amount), count(Int64(1)) AS count(*)]]
+                      Filter: orders.status = Utf8("F")
+                        TableScan: orders
+            "#);
+    }
+
+    /// AVG is never pushed (databases answer it at another precision): the aggregate runs here, over the filtered
+    /// rows the database sends.
+    #[tokio::test]
+    async fn avg_runs_here_over_the_databases_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let plan = scan(&db, "orders")
+            .await
+            .filter(col("status").eq(lit("F")))
+            .unwrap()
+            .aggregate(vec![col("customer_id")], vec![avg(col("amount"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r#"
+            Aggregate: groupBy=[[orders.customer_id]], aggr=[[avg(orders.amount)]]
+              Federated
+                Projection: orders.order_id, orders.customer_id, orders.amount, orders.status, orders.order_date
+                  Filter: orders.status = Utf8("F")
+                    TableScan: orders
+            "#);
+    }
+
+    /// Two tables of one database are joined inside it: one federated statement.
+    #[tokio::test]
+    async fn join_within_one_database_is_handed_over_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let customers = scan(&db, "customers").await.build().unwrap();
+        let plan = scan(&db, "orders")
+            .await
+            .join(customers, JoinType::Inner, (vec!["customer_id"], vec!["id"]), None)
+            .unwrap()
+            .aggregate(vec![col("region")], vec![sum(col("amount"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r"
+            Federated
+              Projection: customers.region, sum(orders.amount)
+                Aggregate: groupBy=[[customers.region]], aggr=[[sum(orders.amount)]]
+                  Inner Join: orders.customer_id = customers.id
+                    TableScan: orders
+                    TableScan: customers
+            ");
+    }
+
+    /// Tables of two sources are each read by their own database; the join between them (and everything above)
+    /// runs here.
+    #[tokio::test]
+    async fn join_across_two_databases_runs_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let shop = sqlite(dir.path(), "shop").await;
+        let crm = sqlite(dir.path(), "crm").await;
+        let customers = scan(&crm, "customers").await.build().unwrap();
+        let plan = scan(&shop, "orders")
+            .await
+            .join(customers, JoinType::Inner, (vec!["customer_id"], vec!["id"]), None)
+            .unwrap()
+            .aggregate(vec![col("region")], vec![sum(col("amount"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r"
+            Aggregate: groupBy=[[customers.region]], aggr=[[sum(orders.amount)]]
+              Inner Join: orders.customer_id = customers.id
+                Federated
+                  Projection: orders.order_id, orders.customer_id, orders.amount, orders.status, orders.order_date
+                    TableScan: orders
+                Federated
+                  Projection: customers.id, customers.region
+                    TableScan: customers
+            ");
+    }
+
+    /// SQLite has no date type: a filter comparing a DATE stays here, above the database's scan.
+    #[tokio::test]
+    async fn date_filter_is_not_sent_to_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let plan = scan(&db, "orders")
+            .await
+            .filter(col("order_date").gt(lit(ScalarValue::Date32(Some(19_800)))))
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r#"
+            Filter: orders.order_date > Date32("2024-03-18")
+              Federated
+                Projection: orders.order_id, orders.customer_id, orders.amount, orders.status, orders.order_date
+                  TableScan: orders
+            "#);
+    }
+
+    /// Filters inside a scan that the database cannot run move out of it, with the limit the scan had: the scan
+    /// keeps the filters it can run and reads the columns the moved ones need, and a projection restores the scan's
+    /// own columns.
+    #[tokio::test]
+    async fn scan_filters_the_database_cannot_run_move_above_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let provider = db.table("orders").await.unwrap();
+        let filters = vec![
+            col("status").eq(lit("F")),
+            col("order_date").gt(lit(ScalarValue::Date32(Some(19_800)))),
+        ];
+        let plan = LogicalPlanBuilder::scan_with_filters_fetch(
+            "orders",
+            provider_as_source(provider),
+            Some(vec![0, 2]),
+            filters,
+            Some(5),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r#"
+            Projection: orders.order_id, orders.amount
+              Limit: skip=0, fetch=5
+                Filter: orders.order_date > Date32("2024-03-18")
+                  Federated
+                    Projection: orders.order_id, orders.amount, orders.order_date
+                      TableScan: orders projection=[order_id, amount, order_date], full_filters=[status = Utf8("F")]
+            "#);
+    }
+
+    /// Scan filters the database can run all stay in the scan, handed over as they are.
+    #[tokio::test]
+    async fn scan_filters_the_database_can_run_stay_in_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let provider = db.table("orders").await.unwrap();
+        let plan = LogicalPlanBuilder::scan_with_filters_fetch(
+            "orders",
+            provider_as_source(provider),
+            None,
+            vec![col("status").eq(lit("F"))],
+            Some(5),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r#"
+            Federated
+              Projection: orders.order_id, orders.customer_id, orders.amount, orders.status, orders.order_date
+                TableScan: orders, full_filters=[status = Utf8("F")], fetch=5
+            "#);
+    }
+
+    /// Functions SQLite lacks (btrim) run here; those every database has (upper) go down.
+    #[tokio::test]
+    async fn functions_the_database_lacks_run_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let plan = scan(&db, "orders")
+            .await
+            .filter(upper(col("status")).eq(lit("F")))
+            .unwrap()
+            .filter(btrim(vec![col("status")]).eq(lit("F")))
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r#"
+            Filter: btrim(orders.status) = Utf8("F")
+              Federated
+                Projection: orders.order_id, orders.customer_id, orders.amount, orders.status, orders.order_date
+                  Filter: upper(orders.status) = Utf8("F")
+                    TableScan: orders
+            "#);
+    }
+
+    /// A projection with a qualified alias (how a compiled view names its columns) runs here: the unparser would
+    /// drop the qualifier.
+    #[tokio::test]
+    async fn projection_with_qualified_alias_runs_here() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let plan = scan(&db, "orders")
+            .await
+            .project(vec![col("status").alias_qualified(Some("sales"), "status")])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r"
+            Projection: orders.status AS status
+              Federated
+                Projection: orders.order_id, orders.customer_id, orders.amount, orders.status, orders.order_date
+                  TableScan: orders
+            ");
+    }
+
+    /// An alias of an alias (the semantic layer aliases each model, then each join path) is handed over as one
+    /// alias with the outer name, the only one visible above.
+    #[tokio::test]
+    async fn alias_of_an_alias_keeps_the_outer_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite(dir.path(), "shop").await;
+        let plan = scan(&db, "orders")
+            .await
+            .alias("orders_model")
+            .unwrap()
+            .alias("__root")
+            .unwrap()
+            .project(vec![ident("status")])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(pushed(plan), @r"
+            Federated
+              Projection: __root.status
+                SubqueryAlias: __root
+                  TableScan: orders
+            ");
+    }
+}
