@@ -1,8 +1,9 @@
 //! PostgreSQL compatibility beyond what `datafusion-pg-catalog` provides, for the SQL drivers and BI tools send while
 //! connecting and reading the catalog:
 //!
-//! - [`rewrite`]: statement rewrites around the compatibility parser (regproc columns compared as oids, correlated
-//!   scalar subqueries, `ARRAY(subquery)`, `x::regtype::text`, result column names).
+//! - [`rewrite`]: statement rewrites around the compatibility parser, one per file (regproc columns compared as oids,
+//!   correlated scalar subqueries, `ARRAY(subquery)`, `x::regtype::text`, result column names), built as AST nodes.
+//! - [`plannable_subqueries`]: subqueries reshaped on the logical plan where DataFusion cannot plan them as they stand.
 //! - [`catalog`]: `pg_catalog` relations with PostgreSQL 15's columns where the crate's differ (`reloptions`,
 //!   `nspacl`, `pg_index.indkey`, …).
 //! - [`functions`]: the PostgreSQL functions clients call that the catalog crate lacks ([`format`] among them).
