@@ -163,6 +163,44 @@ fn cases() -> Vec<(&'static str, String, String)> {
                 .into(),
         ),
         (
+            "an aggregate around a subquery that drops its dimension works on the subquery's rows",
+            "SELECT MAX(revenue), MIN(revenue) FROM (SELECT region, revenue FROM sales) q".into(),
+            format!(
+                "SELECT MAX(rev), MIN(rev) FROM \
+                 (SELECT r_name, SUM({REVENUE}) AS rev FROM {LINE_TO_REGION} GROUP BY r_name) q"
+            ),
+        ),
+        (
+            "an aggregate grouped by part of a subquery's dimensions works on the subquery's rows",
+            "SELECT region, MAX(revenue), AVG(order_count) FROM (SELECT region, market_segment, revenue, order_count \
+             FROM sales) q GROUP BY region ORDER BY region"
+                .into(),
+            format!(
+                "SELECT r_name, MAX(rev), AVG(n) FROM (SELECT r_name, c_mktsegment, SUM({REVENUE}) AS rev, \
+                 COUNT(DISTINCT l_orderkey) AS n FROM {LINE_TO_REGION} GROUP BY 1, 2) q GROUP BY r_name ORDER BY r_name"
+            ),
+        ),
+        (
+            "a SELECT around a subquery that drops its dimension keeps the subquery's rows",
+            "SELECT revenue FROM (SELECT region, revenue FROM sales) q ORDER BY revenue".into(),
+            format!("SELECT SUM({REVENUE}) AS rev FROM {LINE_TO_REGION} GROUP BY r_name ORDER BY rev"),
+        ),
+        (
+            "a filter on a subquery's measure is the subquery's HAVING",
+            "SELECT region, revenue FROM (SELECT region, revenue FROM sales) q \
+             WHERE revenue > (SELECT MEASURE(revenue) / 5 FROM sales) ORDER BY region"
+                .into(),
+            format!(
+                "SELECT r_name, SUM({REVENUE}) FROM {LINE_TO_REGION} GROUP BY r_name \
+                 HAVING SUM({REVENUE}) > (SELECT SUM({REVENUE}) / 5 FROM lineitem) ORDER BY r_name"
+            ),
+        ),
+        (
+            "a SUM wrapper around SELECT * is the measure (a distinct count is not summed over dimension combinations)",
+            "SELECT SUM(order_count), SUM(revenue) FROM (SELECT * FROM sales) q".into(),
+            format!("SELECT COUNT(DISTINCT l_orderkey), SUM({REVENUE}) FROM lineitem"),
+        ),
+        (
             "a join between two views on a dimension",
             "SELECT s.region, s.rev, c.cnt FROM (SELECT region, MEASURE(revenue) AS rev FROM sales GROUP BY region) s \
              JOIN (SELECT region, MEASURE(customer_count) AS cnt FROM customers GROUP BY region) c ON s.region = c.region \

@@ -8,6 +8,12 @@
 //!   aggregates over dimensions run over the view's rows;
 //! - a chain read any other way (`SELECT ship_mode, revenue FROM sales`, `SELECT * … LIMIT 10`): implicit aggregation
 //!   by the selected dimensions.
+//!
+//! A subquery's SELECT list fixes its rows: one per combination of the dimensions it selects. A query around it that
+//! keeps that grain (groups or selects by all of them) reads the measures as above; one that drops a dimension, or
+//! filters on a measure, works on the subquery's rows, as SQL says (`SELECT MAX(revenue) FROM (SELECT region,
+//! revenue FROM sales) q` is the largest region's revenue). A SELECT list with every dimension of the view is the
+//! view's finest grain, where an aggregate wrapper can only mean the measure (BI tools' `SUM(x) FROM (SELECT * …)`).
 
 use std::sync::Arc;
 
@@ -84,6 +90,9 @@ struct Relation {
     /// Read through a subquery's SELECT list: its rows are that SELECT's (one per dimension combination), not the
     /// view's, which is what `COUNT(*)` around it must count (BI tools' row-count wrappers).
     projected: bool,
+    /// The dimension expressions of a subquery's SELECT list that leaves out some of the view's dimensions: an outer
+    /// query that does not keep all of them works on the subquery's rows, not on the measures.
+    partial_grain: Option<Vec<Expr>>,
 }
 
 impl Relation {
@@ -102,6 +111,28 @@ impl Relation {
                 other => Ok(Transformed::no(other)),
             })?
             .data)
+    }
+
+    /// Whether `expr` (over the view's columns) reads a measure.
+    fn uses_measure(&self, expr: &Expr) -> bool {
+        expr.column_refs().iter().any(|c| self.view.measure(&c.name).is_some())
+    }
+
+    /// Whether `exprs` keep the grain of the subquery this relation was read through (always, when it has none).
+    fn keeps_grain(&self, exprs: &[Expr]) -> bool {
+        self.partial_grain
+            .as_ref()
+            .is_none_or(|grain| grain.iter().all(|g| exprs.contains(g)))
+    }
+
+    /// The grain of a SELECT list `columns`: its dimension expressions, or `None` when it selects every dimension.
+    fn grain_of(&self, columns: &[Expr]) -> Option<Vec<Expr>> {
+        let every_dimension = self.view.dimensions.iter().all(|d| {
+            columns
+                .iter()
+                .any(|c| matches!(c, Expr::Column(column) if column.name == d.name))
+        });
+        (!every_dimension).then(|| columns.iter().filter(|c| !self.uses_measure(c)).cloned().collect())
     }
 }
 
@@ -129,12 +160,17 @@ fn relation(plan: &LogicalPlan) -> Result<Option<Relation>> {
                 columns,
                 filters,
                 projected: false,
+                partial_grain: None,
             })
         }
         LogicalPlan::SubqueryAlias(alias) => relation(&alias.input)?,
         LogicalPlan::Filter(filter) => match relation(&filter.input)? {
             Some(mut rel) => {
                 let predicate = rel.resolve(&filter.input, &filter.predicate)?;
+                // On a measure of a subquery's rows: a filter over those rows (the subquery's HAVING).
+                if rel.projected && rel.uses_measure(&predicate) {
+                    return Ok(None);
+                }
                 rel.filters.push(predicate);
                 Some(rel)
             }
@@ -147,6 +183,10 @@ fn relation(plan: &LogicalPlan) -> Result<Option<Relation>> {
                     .iter()
                     .map(|e| rel.resolve(&projection.input, e))
                     .collect::<Result<Vec<_>>>()?;
+                if !rel.keeps_grain(&columns) {
+                    return Ok(None);
+                }
+                rel.partial_grain = rel.grain_of(&columns);
                 rel.columns = columns;
                 rel.projected = true;
                 Some(rel)
@@ -161,13 +201,17 @@ fn relation(plan: &LogicalPlan) -> Result<Option<Relation>> {
 /// subquery is then compiled on its own as the traversal goes on).
 fn compile_aggregate(aggregate: &Aggregate, rel: Relation) -> Result<Option<LogicalPlan>> {
     let input = aggregate.input.as_ref();
-    let mut outputs = Vec::new();
+    let mut groups = Vec::new();
     for expr in &aggregate.group_expr {
         if matches!(expr, Expr::GroupingSet(_)) {
             return Err(unsupported("GROUPING SETS, CUBE and ROLLUP over a semantic view"));
         }
-        outputs.push(Output::Group(rel.resolve(input, expr)?));
+        groups.push(rel.resolve(input, expr)?);
     }
+    if !rel.keeps_grain(&groups) {
+        return Ok(None);
+    }
+    let mut outputs = groups.into_iter().map(Output::Group).collect::<Vec<_>>();
     for expr in &aggregate.aggr_expr {
         let Expr::AggregateFunction(function) = expr.clone().unalias_nested().data else {
             return Err(unsupported(&format!("aggregate expression {expr}")));
@@ -288,8 +332,7 @@ fn compile_relation(node: &LogicalPlan, rel: Relation) -> Result<LogicalPlan> {
         .columns
         .iter()
         .map(|expr| {
-            let uses_measure = expr.column_refs().iter().any(|c| rel.view.measure(&c.name).is_some());
-            if uses_measure {
+            if rel.uses_measure(expr) {
                 Output::Value(expr.clone())
             } else {
                 Output::Group(expr.clone())
@@ -677,6 +720,136 @@ mod tests {
             .unwrap();
         insta::assert_snapshot!(compiled(plan), @r"
             Aggregate: groupBy=[[]], aggr=[[count(Int64(1)) AS count(*)]]
+              Projection: __o0 AS status, __o1 AS revenue
+                Projection: __g0 AS __o0, __m_revenue AS __o1
+                  Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                    SubqueryAlias: __p0
+                      Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                        SubqueryAlias: __root
+                          SubqueryAlias: orders
+                            TableScan: shop.orders
+            ");
+    }
+
+    /// `MAX(revenue)` around a subquery with one row per status is the largest status's revenue: the aggregate stays
+    /// over the compiled subquery.
+    #[tokio::test]
+    async fn aggregate_dropping_a_subquerys_dimension_reads_its_rows() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .project(vec![col("status"), col("revenue")])
+            .unwrap()
+            .alias("q")
+            .unwrap()
+            .aggregate(Vec::<Expr>::new(), vec![max(col("revenue"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Aggregate: groupBy=[[]], aggr=[[max(q.revenue)]]
+              Projection: __o0 AS status, __o1 AS revenue
+                Projection: __g0 AS __o0, __m_revenue AS __o1
+                  Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                    SubqueryAlias: __p0
+                      Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                        SubqueryAlias: __root
+                          SubqueryAlias: orders
+                            TableScan: shop.orders
+            ");
+    }
+
+    /// Grouped by every dimension the subquery selects, a wrapper around a measure is the measure at that grain.
+    #[tokio::test]
+    async fn aggregate_keeping_a_subquerys_grain_is_the_measure() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .project(vec![col("status"), col("order_count")])
+            .unwrap()
+            .alias("q")
+            .unwrap()
+            .aggregate(vec![col("status")], vec![sum(col("order_count"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS status, __o1 AS sum(q.order_count)
+              Projection: __g0 AS __o0, __m_order_count AS __o1
+                Projection: __p0.__g0 AS __g0, __p0.__m_order_count AS __m_order_count
+                  SubqueryAlias: __p0
+                    Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[count(Int64(1)) AS __m_order_count]]
+                      SubqueryAlias: __root
+                        SubqueryAlias: orders
+                          TableScan: shop.orders
+            ");
+    }
+
+    /// A subquery selecting every dimension is the view's finest grain: `SUM(order_count)` around it is the measure,
+    /// compiled as one aggregate (not summed over dimension combinations, which a distinct count would not survive).
+    #[tokio::test]
+    async fn aggregate_over_every_dimension_is_the_measure() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .project(vec![col("region"), col("status"), col("order_count")])
+            .unwrap()
+            .alias("q")
+            .unwrap()
+            .aggregate(Vec::<Expr>::new(), vec![sum(col("order_count"))])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: __o0 AS sum(q.order_count)
+              Projection: __m_order_count AS __o0
+                Projection: __p0.__m_order_count AS __m_order_count
+                  SubqueryAlias: __p0
+                    Aggregate: groupBy=[[]], aggr=[[count(Int64(1)) AS __m_order_count]]
+                      SubqueryAlias: __root
+                        SubqueryAlias: orders
+                          TableScan: shop.orders
+            ");
+    }
+
+    /// A SELECT around a subquery that leaves out one of its dimensions keeps the subquery's rows.
+    #[tokio::test]
+    async fn select_dropping_a_subquerys_dimension_keeps_its_rows() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .project(vec![col("status"), col("revenue")])
+            .unwrap()
+            .alias("q")
+            .unwrap()
+            .project(vec![col("revenue")])
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Projection: q.revenue
+              Projection: __o0 AS status, __o1 AS revenue
+                Projection: __g0 AS __o0, __m_revenue AS __o1
+                  Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
+                    SubqueryAlias: __p0
+                      Aggregate: groupBy=[[__root.status AS __g0]], aggr=[[sum(__root.amount) AS __m_revenue]]
+                        SubqueryAlias: __root
+                          SubqueryAlias: orders
+                            TableScan: shop.orders
+            ");
+    }
+
+    /// A filter on a measure of a subquery's rows is that subquery's HAVING.
+    #[tokio::test]
+    async fn filter_on_a_subquerys_measure_filters_its_rows() {
+        let view = sales().await;
+        let plan = scan(&view)
+            .project(vec![col("status"), col("revenue")])
+            .unwrap()
+            .alias("q")
+            .unwrap()
+            .filter(col("revenue").gt(lit(10)))
+            .unwrap()
+            .build()
+            .unwrap();
+        insta::assert_snapshot!(compiled(plan), @r"
+            Filter: q.revenue > Int32(10)
               Projection: __o0 AS status, __o1 AS revenue
                 Projection: __g0 AS __o0, __m_revenue AS __o1
                   Projection: __p0.__g0 AS __g0, __p0.__m_revenue AS __m_revenue
