@@ -83,6 +83,10 @@ impl Engine {
         // Last, after DataFusion moved filters and limits down to the scans: what a database can run goes to it whole.
         let mut optimizer_rules = Optimizer::new().rules;
         optimizer_rules.push(Arc::new(PushDownToSources));
+        // The model's buckets, where its file tables' scans look them up (the runtime is shared: a reload replaces them).
+        for (url, store) in &model.object_stores {
+            runtime.register_object_store(url.as_ref(), store.clone());
+        }
         let state = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)

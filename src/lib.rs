@@ -24,7 +24,8 @@
 //!   OpenAI-compatible LLM when configured) → semantic SQL, which then takes the path of any query.
 //! - [`engine`]: DataFusion with the views registered as `public.<view>`; plans and streams results.
 //! - [`source`]: database sources (PostgreSQL, MySQL/MariaDB, SQLite) read in place; the optimizer rule that hands
-//!   the largest single-database sub-plans to their database as SQL ([`source::pushdown`]).
+//!   the largest single-database sub-plans to their database as SQL ([`source::pushdown`]); file locations in S3
+//!   ([`source::object_store`]).
 //! - [`plan_cache`]: statements prepared before, planned, shared by the sessions of a backend (a known statement's
 //!   Parse is a lookup).
 //! - [`cache`]: answers of semantic queries kept by optimized plan, user and model version (moka; single flight);

@@ -489,6 +489,7 @@ impl SemanticModel {
                 version: self.version,
                 forbidden,
                 databases: self.databases.clone(),
+                object_stores: self.object_stores.clone(),
             },
             PolicyContext(context.join("; ")),
         ))

@@ -8,16 +8,22 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::catalog::MemorySchemaProvider;
 use datafusion::common::{Column, DFSchema, ScalarValue, TableReference};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTableUrl};
+use datafusion::error::DataFusionError;
 use datafusion::execution::context::SessionContext;
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::expr_rewriter::normalize_col;
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, Operator};
 use datafusion::prelude::{CsvReadOptions, ParquetReadOptions};
 use marked_yaml::{LoaderOptions, Span, Spanned};
+use object_store::ObjectStore;
 
 use super::access::{AccessPolicy, Condition, FilterOperator, Members, Operand, RowRule};
 use super::compile;
 use super::model::*;
 use super::spec::*;
+use crate::source::object_store::{Location, S3Settings, s3_store};
 use crate::source::{Database, DatabaseKind, DatabaseSettings, SourceError};
 
 /// One model file's text, with the name errors are reported under and the directory relative paths start from.
@@ -46,6 +52,7 @@ pub async fn load(
         deferred_tables: HashMap::new(),
         deferred_models: HashMap::new(),
         databases: Vec::new(),
+        object_stores: Vec::new(),
     };
     let specs = loader.parse_files();
     let mut models = BTreeMap::new();
@@ -118,6 +125,7 @@ pub async fn load(
         version: hasher.finish(),
         forbidden: BTreeSet::new(),
         databases: loader.databases,
+        object_stores: loader.object_stores,
     })
 }
 
@@ -140,6 +148,8 @@ struct Loader<'a> {
     deferred_models: HashMap<String, SourceError>,
     /// The databases connected, for readiness checks.
     databases: Vec<Arc<Database>>,
+    /// The buckets of file sources, registered on `ctx` and handed to the engines with the model.
+    object_stores: Vec<(ObjectStoreUrl, Arc<dyn ObjectStore>)>,
 }
 
 impl Loader<'_> {
@@ -257,13 +267,12 @@ impl Loader<'_> {
             loader.broken_tables.insert((namespace.clone(), table.to_string()));
         };
         let Some(database) = database else {
-            let Some(location) = self.expand(source.location.as_ref(), "location", &source.name) else {
+            let Some(location) = self.file_location(file, source) else {
                 for (table, _) in wanted {
                     broken(self, table);
                 }
                 return;
             };
-            let location = self.files[file].base_dir.join(location);
             for (table, path) in wanted {
                 if let Err(message) = self
                     .register_file(kind, source, &location, &namespace, table, path)
@@ -316,29 +325,103 @@ impl Loader<'_> {
         }
     }
 
+    /// A file source's location, with the object store it needs registered on the runtime; `None` after reporting
+    /// what is wrong. Object-storage settings on a local location are reported too: they would be silently unused.
+    fn file_location(&mut self, file: usize, source: &SourceSpec) -> Option<Location> {
+        let text = self.expand(source.location.as_ref(), "location", &source.name)?;
+        let location = match Location::parse(&text, &self.files[file].base_dir) {
+            Ok(location) => location,
+            Err(message) => {
+                let span = source.location.as_ref().map_or(source.name.span(), |l| l.span());
+                self.error(span, message);
+                return None;
+            }
+        };
+        let s3_fields = [
+            (source.region.as_ref().map(|f| *f.span()), "region"),
+            (source.endpoint.as_ref().map(|f| *f.span()), "endpoint"),
+            (
+                source.access_key_id_env.as_ref().map(|f| *f.span()),
+                "access_key_id_env",
+            ),
+            (
+                source.secret_access_key_env.as_ref().map(|f| *f.span()),
+                "secret_access_key_env",
+            ),
+            (source.allow_http.as_ref().map(|f| *f.span()), "allow_http"),
+        ];
+        let Location::S3 { bucket, .. } = &location else {
+            if let Some((Some(span), field)) = s3_fields.into_iter().find(|(span, _)| span.is_some()) {
+                self.error(&span, format!("`{field}` applies to s3:// locations only"));
+                return None;
+            }
+            return Some(location);
+        };
+        let before = self.diagnostics.len();
+        let env_value = |loader: &mut Self, var: &Option<Spanned<String>>| {
+            let var = var.as_ref()?;
+            match std::env::var(var.as_str()) {
+                Ok(value) => Some(value),
+                Err(_) => {
+                    loader.error(var.span(), format!("environment variable {} is not set", **var));
+                    None
+                }
+            }
+        };
+        let settings = S3Settings {
+            region: source.region.as_ref().map(|r| r.to_string()),
+            endpoint: match &source.endpoint {
+                Some(endpoint) => Some(self.expand(Some(endpoint), "endpoint", &source.name)?),
+                None => None,
+            },
+            access_key_id: env_value(self, &source.access_key_id_env),
+            secret_access_key: env_value(self, &source.secret_access_key_env),
+            allow_http: source.allow_http.as_ref().is_some_and(|a| **a),
+        };
+        if self.diagnostics.len() != before {
+            return None;
+        }
+        match s3_store(bucket, &settings) {
+            Ok((url, store)) => {
+                self.ctx.register_object_store(url.as_ref(), store.clone());
+                self.object_stores.push((url, store));
+                Some(location)
+            }
+            Err(message) => {
+                self.error(source.name.span(), format!("source `{}`: {message}", *source.name));
+                None
+            }
+        }
+    }
+
     async fn register_file(
         &mut self,
         kind: &str,
         source: &SourceSpec,
-        location: &Path,
+        location: &Location,
         namespace: &str,
         table: &Spanned<String>,
         path: &Spanned<String>,
     ) -> Result<(), String> {
         let full = location.join(path.as_str());
-        let full = full.to_string_lossy();
         let reference = TableReference::partial(namespace, table.as_str());
-        if !is_glob(&full) && !Path::new(full.as_ref()).exists() {
+        if matches!(location, Location::Local(_)) && !is_glob(&full) && !Path::new(&full).exists() {
             return Err(format!(
                 "source `{}` table `{}`: no file at {full}",
                 *source.name,
                 table.as_str()
             ));
         }
+        let failed = |e: DataFusionError| format!("source `{}` table `{}`: {e}", *source.name, table.as_str());
         let registered = match kind {
             "parquet" => {
+                let options = ParquetReadOptions::default();
+                let partitions = self
+                    .partition_columns(&full, options.file_extension)
+                    .await
+                    .map_err(failed)?;
                 self.ctx
-                    .register_parquet(reference, full.as_ref(), ParquetReadOptions::default())
+                    .register_parquet(reference, &full, options.table_partition_cols(partitions))
                     .await
             }
             _ => {
@@ -348,14 +431,26 @@ impl Loader<'_> {
                     .and_then(|d| d.as_bytes().first().copied())
                     .unwrap_or(b',');
                 let has_header = source.has_header.as_ref().map(|h| **h).unwrap_or(true);
+                let partitions = self.partition_columns(&full, "").await.map_err(failed)?;
                 let options = CsvReadOptions::new()
                     .has_header(has_header)
                     .delimiter(delimiter)
-                    .file_extension("");
-                self.ctx.register_csv(reference, full.as_ref(), options).await
+                    .file_extension("")
+                    .table_partition_cols(partitions);
+                self.ctx.register_csv(reference, &full, options).await
             }
         };
-        registered.map_err(|e| format!("source `{}` table `{}`: {e}", *source.name, table.as_str()))
+        registered.map_err(failed)
+    }
+
+    /// The Hive-style partition columns (`year=1996/…`) of the files at `path`, as text columns: DataFusion then
+    /// reads only the directories a filter on them selects.
+    async fn partition_columns(&self, path: &str, extension: &str) -> Result<Vec<(String, DataType)>, DataFusionError> {
+        let url = ListingTableUrl::parse(path)?;
+        // Only the listing is read here: the format is the listing options' required placeholder.
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(extension);
+        let names = options.infer_partitions(&self.ctx.state(), &url).await?;
+        Ok(names.into_iter().map(|name| (name, DataType::Utf8)).collect())
     }
 
     /// A database source's settings; `None` after reporting what is missing or wrong.
@@ -1463,4 +1558,50 @@ fn strip_qualifiers(expr: Expr) -> Expr {
     })
     .expect("infallible")
     .data
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::{ModelText, load};
+    use crate::semantic::WhenUnreachable;
+
+    /// The problems loading one model file whose single source is `source` (YAML, indented as a list item).
+    async fn problems(source: &str) -> String {
+        let text = format!("sources:\n{source}\n");
+        let files = [ModelText {
+            name: "model.yml".into(),
+            text,
+            base_dir: Path::new("/nonexistent").into(),
+        }];
+        match load(&files, Path::new("/nonexistent"), WhenUnreachable::Fail).await {
+            Ok(_) => String::new(),
+            Err(diagnostics) => diagnostics.to_string(),
+        }
+    }
+
+    #[tokio::test]
+    async fn object_storage_settings_are_checked_before_anything_connects() {
+        let local = problems("  - {name: f, kind: parquet, location: data, region: eu-west-1, tables: {}}").await;
+        assert!(local.contains("`region` applies to s3:// locations only"), "{local}");
+        let other_scheme = problems("  - {name: f, kind: csv, location: 'gs://bucket/x', tables: {}}").await;
+        assert!(other_scheme.contains("`gs://` is not supported"), "{other_scheme}");
+        let unset = problems(
+            "  - {name: f, kind: parquet, location: 's3://bucket/x/', access_key_id_env: SEMGATE_TEST_UNSET_KEY, \
+             secret_access_key_env: SEMGATE_TEST_UNSET_SECRET, tables: {}}",
+        )
+        .await;
+        assert!(
+            unset.contains("environment variable SEMGATE_TEST_UNSET_KEY is not set"),
+            "{unset}"
+        );
+        let half =
+            problems("  - {name: f, kind: parquet, location: 's3://bucket/x/', access_key_id_env: PATH, tables: {}}")
+                .await;
+        assert!(
+            half.contains("give both `access_key_id_env` and `secret_access_key_env`"),
+            "{half}"
+        );
+    }
 }

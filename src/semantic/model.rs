@@ -9,6 +9,9 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::Column;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 
+use datafusion::execution::object_store::ObjectStoreUrl;
+use object_store::ObjectStore;
+
 use super::access::{AccessPolicy, RowFilter};
 use crate::source::SourceError;
 
@@ -28,6 +31,9 @@ pub struct SemanticModel {
     pub forbidden: BTreeSet<String>,
     /// The databases the views read, connected: `/readyz` checks that they still answer.
     pub databases: Vec<Arc<crate::source::Database>>,
+    /// The buckets file tables live in (`location: s3://…`), with their stores: every engine registers them on its
+    /// runtime, where the tables' scans look them up.
+    pub object_stores: Vec<(ObjectStoreUrl, Arc<dyn ObjectStore>)>,
 }
 
 /// What loading a model does about a database it cannot reach.

@@ -33,8 +33,8 @@ pub struct SourceSpec {
     /// share a namespace, so a table can move to another database without touching the models that read it.
     #[schemars(with = "Option<String>")]
     pub namespace: Option<Spanned<String>>,
-    /// Files: the directory tables are relative to; sqlite: the database file. Relative paths are relative to the YAML
-    /// file; `${data_dir}` expands to the configured data dir.
+    /// Files: the directory tables are relative to, here or in object storage (`s3://bucket/prefix/`); sqlite: the
+    /// database file. Relative paths are relative to the YAML file; `${data_dir}` expands to the configured data dir.
     #[schemars(with = "Option<String>")]
     pub location: Option<Spanned<String>>,
     /// Table name → file or glob under `location` (files), or the table's name in the database, optionally
@@ -48,6 +48,22 @@ pub struct SourceSpec {
     /// CSV only: the field delimiter (default `,`).
     #[schemars(with = "Option<String>")]
     pub delimiter: Option<Spanned<String>>,
+    /// Files in S3 (`location: s3://…`): the bucket's region (default: `AWS_REGION`, then us-east-1).
+    #[schemars(with = "Option<String>")]
+    pub region: Option<Spanned<String>>,
+    /// Files on an S3-compatible server (MinIO, Ceph, moto): its URL, e.g. `http://127.0.0.1:9000`; may say
+    /// `${ENV_VAR}`. Default: `AWS_ENDPOINT`, else AWS itself.
+    #[schemars(with = "Option<String>")]
+    pub endpoint: Option<Spanned<String>>,
+    /// Files in S3: the environment variables holding the access key id and its secret (default:
+    /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, then the rest of AWS's credential chain).
+    #[schemars(with = "Option<String>")]
+    pub access_key_id_env: Option<Spanned<String>>,
+    #[schemars(with = "Option<String>")]
+    pub secret_access_key_env: Option<Spanned<String>>,
+    /// Files in S3: allow an `http://` endpoint (a local server); default false.
+    #[schemars(with = "Option<bool>")]
+    pub allow_http: Option<Spanned<bool>>,
     /// Databases over the network: where to connect. Any of these may say `${ENV_VAR}` or `${ENV_VAR:-default}`.
     #[schemars(with = "Option<String>")]
     pub host: Option<Spanned<String>>,

@@ -1,4 +1,5 @@
-//! Database sources — PostgreSQL, MySQL/MariaDB, SQLite — read where the data lives.
+//! Database sources — PostgreSQL, MySQL/MariaDB, SQLite — read where the data lives; file sources in object storage
+//! ([`object_store`]).
 //!
 //! datafusion-table-providers connects and reads; each table is registered as a federated table
 //! (datafusion-federation), so [`pushdown::PushDownToSources`] can hand whole sub-plans to the database holding all
@@ -6,6 +7,7 @@
 //! the source in errors, classifies them (unreachable, connection lost, credentials, timeout) and enforces the
 //! source's query timeout — so a failing database fails only the queries that need it.
 
+pub mod object_store;
 pub mod pushdown;
 
 use std::collections::HashMap;
