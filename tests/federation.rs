@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use semgate::Config;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// Semantic queries over every source and every join between them, checked against the embedded demo.
 const QUERIES: &[&str] = &[
@@ -38,18 +38,6 @@ const QUERIES: &[&str] = &[
     "SELECT COUNT(*) FROM (SELECT DISTINCT nation FROM customers) n",
 ];
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// The databases of examples/federated, set up by its own script; stopped when dropped.
 struct Databases {
     state: PathBuf,
@@ -62,15 +50,15 @@ impl Databases {
         let state = common::data_dir().join(format!("federated-{}", std::process::id()));
         let databases = Self {
             state,
-            pg_port: free_port(),
-            mysql_port: free_port(),
+            pg_port: common::free_port(),
+            mysql_port: common::free_port(),
         };
         databases.script(&[]);
         databases
     }
 
     fn script(&self, args: &[&str]) {
-        let status = Command::new(repo().join("examples/federated/setup.sh"))
+        let status = Command::new(common::repo().join("examples/federated/setup.sh"))
             .args(args)
             .arg(&self.state)
             .env("FEDERATED_PG_PORT", self.pg_port.to_string())
@@ -101,13 +89,6 @@ impl Drop for Databases {
         self.script(&["--stop"]);
         let _ = std::fs::remove_dir_all(&self.state);
     }
-}
-
-async fn connect(addr: std::net::SocketAddr) -> Client {
-    let url = format!("postgres://analyst:analyst@{}:{}/semgate", addr.ip(), addr.port());
-    let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
 }
 
 /// Wait until `sql` answers `expected` again on `client` after a database came back; `bound` only detects a gateway
@@ -141,13 +122,14 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
         std::env::set_var("FEDERATED_PG_PORT", databases.pg_port.to_string());
         std::env::set_var("FEDERATED_MYSQL_PORT", databases.mysql_port.to_string());
     }
-    let mut config = Config::from_file(&repo().join("examples/federated/semgate.yml")).expect("example config loads");
+    let mut config =
+        Config::from_file(&common::repo().join("examples/federated/semgate.yml")).expect("example config loads");
     config.data_dir = databases.state.clone();
     config.admin_addr = Some("127.0.0.1:0".parse().unwrap());
     let gateway = common::spawn_gateway(config);
     let (addr, admin) = (gateway.pg_addr, gateway.admin_addr.expect("an admin port"));
     assert_eq!(common::http_get(admin, "/readyz").await, (200, "ready\n".to_string()));
-    let client = connect(addr).await;
+    let client = common::connect_to(addr).await;
     // Every query reaches the sources (the cache would answer repeats from memory).
     client.simple_query("SET semgate.cache = off").await.unwrap();
 
@@ -246,14 +228,14 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
         dir.path().join("semgate.yml"),
         format!(
             "semantic: [{}, {}, shipping.yml]\nusers:\n  - name: analyst\n    password: analyst\n    groups: [admin]\n",
-            repo().join("examples/federated/sources.yml").display(),
-            repo().join("semantic/tpch.yml").display()
+            common::repo().join("examples/federated/sources.yml").display(),
+            common::repo().join("semantic/tpch.yml").display()
         ),
     )
     .unwrap();
     let mut config = Config::from_file(&dir.path().join("semgate.yml")).unwrap();
     config.data_dir = databases.state.clone();
-    let started_while_down = connect(common::spawn_gateway(config).pg_addr).await;
+    let started_while_down = common::connect_to(common::spawn_gateway(config).pg_addr).await;
     let sql = "SELECT ship_mode, line_items FROM shipping ORDER BY ship_mode";
     let expected = common::reference_rows(
         &common::reference().await,
@@ -303,7 +285,7 @@ fn check(dir: &Path) -> String {
 #[test]
 fn a_database_source_that_cannot_connect_is_reported_with_its_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let port = common::free_port();
     std::fs::write(
         dir.path().join("model.yml"),
         format!(

@@ -30,9 +30,7 @@ fn gateway_with_limit(limit: &str) -> (std::net::SocketAddr, tempfile::TempDir) 
 }
 
 async fn connect(addr: std::net::SocketAddr) -> tokio_postgres::Client {
-    let url = format!("postgres://analyst:analyst@127.0.0.1:{}/semgate", addr.port());
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
+    let client = common::connect_to(addr).await;
     client.simple_query("SET semgate.cache = off").await.unwrap();
     client
 }

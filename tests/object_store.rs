@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use semgate::Config;
-use tokio_postgres::{Client, NoTls};
 
 /// Semantic queries over every table of the demo, checked against the embedded demo.
 const QUERIES: &[&str] = &[
@@ -29,18 +28,6 @@ const QUERIES: &[&str] = &[
 const ONE_YEAR: &str = "SELECT ship_year, MEASURE(lines), MEASURE(quantity) FROM shipments WHERE ship_year = '1996' \
      GROUP BY ship_year";
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The S3 server of examples/object_store with the demo's files uploaded; stopped when dropped.
 struct S3Server {
     state: PathBuf,
@@ -51,14 +38,14 @@ impl S3Server {
     fn setup() -> Self {
         let server = Self {
             state: common::data_dir().join(format!("object-store-{}", std::process::id())),
-            port: free_port(),
+            port: common::free_port(),
         };
         server.script(&[]);
         server
     }
 
     fn script(&self, args: &[&str]) {
-        let status = Command::new(repo().join("examples/object_store/setup.sh"))
+        let status = Command::new(common::repo().join("examples/object_store/setup.sh"))
             .args(args)
             .arg(&self.state)
             .env("OBJECT_STORE_PORT", self.port.to_string())
@@ -81,13 +68,6 @@ impl Drop for S3Server {
     }
 }
 
-async fn connect(addr: std::net::SocketAddr) -> Client {
-    let url = format!("postgres://analyst:analyst@{}:{}/semgate", addr.ip(), addr.port());
-    let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
-
 /// The objects the server was asked for (GET) in `log`, their keys decoded (`ship_year%3D1996` is `ship_year=1996`).
 /// The server colours some lines, so the method is found inside the quoted request, not right after the quote.
 fn objects_read(log: &str) -> Vec<String> {
@@ -108,9 +88,10 @@ async fn demo_in_a_bucket_answers_like_local_files_and_reads_only_the_partitions
         std::env::set_var("OBJECT_STORE_KEY_ID", "semgate");
         std::env::set_var("OBJECT_STORE_SECRET", "semgate");
     }
-    let config = Config::from_file(&repo().join("examples/object_store/semgate.yml")).expect("example config loads");
+    let config =
+        Config::from_file(&common::repo().join("examples/object_store/semgate.yml")).expect("example config loads");
     let gateway = common::spawn_gateway(config);
-    let client = connect(gateway.pg_addr).await;
+    let client = common::connect_to(gateway.pg_addr).await;
     // Every query reads the bucket (the cache would answer repeats from memory).
     client.simple_query("SET semgate.cache = off").await.unwrap();
 
@@ -158,7 +139,7 @@ async fn demo_in_a_bucket_answers_like_local_files_and_reads_only_the_partitions
 
     // 3. A bucket that is not there fails `semgate check`, naming the table and the bucket.
     let dir = tempfile::tempdir().unwrap();
-    let sources = std::fs::read_to_string(repo().join("examples/object_store/sources.yml"))
+    let sources = std::fs::read_to_string(common::repo().join("examples/object_store/sources.yml"))
         .unwrap()
         .replace("s3://semgate-demo/", "s3://no-such-bucket/");
     std::fs::write(dir.path().join("sources.yml"), sources).unwrap();
@@ -166,7 +147,7 @@ async fn demo_in_a_bucket_answers_like_local_files_and_reads_only_the_partitions
         dir.path().join("semgate.yml"),
         format!(
             "semantic: [sources.yml, {}]\nusers: [{{name: analyst, password: analyst}}]\n",
-            repo().join("semantic/tpch.yml").display()
+            common::repo().join("semantic/tpch.yml").display()
         ),
     )
     .unwrap();

@@ -121,6 +121,28 @@ pub async fn connect_as(user: &str, password: &str, database: &str) -> Result<Cl
     Ok(client)
 }
 
+/// The analyst of a gateway of the test's own (see [`spawn_gateway`]) at `addr`.
+pub async fn connect_to(addr: SocketAddr) -> Client {
+    let url = format!("postgres://analyst:analyst@{}:{}/semgate", addr.ip(), addr.port());
+    let (client, connection) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+/// A port free when asked, for servers a test starts as processes (databases, S3) that cannot take port 0.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The repository's root, where the examples and model files are.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
 pub async fn connect() -> Client {
     connect_as("analyst", "analyst", "semgate")
         .await
