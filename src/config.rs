@@ -79,6 +79,72 @@ struct ConfigFile {
     audit: Option<AuditFile>,
     /// TLS for the PostgreSQL wire and Flight SQL.
     tls: Option<TlsFile>,
+    /// Scale-out: heavy queries spread over `semgate worker` processes.
+    distributed: Option<DistributedFile>,
+}
+
+/// The `distributed` section as written.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DistributedFile {
+    /// The workers (`semgate worker --listen`), e.g. http://worker-1:50052; which of them answer is asked when a
+    /// query is planned.
+    #[serde(default)]
+    #[schemars(with = "Vec<String>")]
+    workers: Vec<Spanned<String>>,
+    /// Queries that read fewer bytes of files stay on this machine (no network hop for a dashboard tile): bytes or a
+    /// size (`64MB`); 0 distributes every query that reads files. Default 64MB.
+    #[schemars(with = "Option<String>")]
+    min_bytes_for_distribution: Option<Spanned<String>>,
+    /// Bytes of files one partition of a task reads (fewer bytes, more tasks); default 16MB.
+    #[schemars(with = "Option<String>")]
+    bytes_per_partition: Option<Spanned<String>>,
+    /// The environment variable holding the secret the coordinator and its workers share (every call between them
+    /// carries it); default SEMGATE_CLUSTER_SECRET.
+    secret_env: Option<String>,
+    /// Where this coordinator serves the stages that stay on it (database scans) to the workers; default
+    /// 127.0.0.1:0 (a free port on this machine).
+    #[schemars(with = "Option<String>")]
+    listen: Option<Spanned<String>>,
+    /// The URL workers reach `listen` at; default http://<listen>. Needed when `listen` is 0.0.0.0.
+    #[schemars(with = "Option<String>")]
+    advertise: Option<Spanned<String>>,
+}
+
+/// The environment variable the cluster's secret is read from unless `distributed.secret_env` names another.
+pub const DEFAULT_CLUSTER_SECRET_ENV: &str = "SEMGATE_CLUSTER_SECRET";
+
+/// Scale-out as configured.
+#[derive(Debug, Clone)]
+pub struct DistributedConfig {
+    /// The workers' URLs.
+    pub workers: Vec<url::Url>,
+    /// Below this many bytes of files a query runs here (`SET semgate.distributed = auto`).
+    pub min_bytes_for_distribution: u64,
+    /// Bytes of files per partition of a distributed scan.
+    pub bytes_per_partition: u64,
+    /// What every call between coordinator and workers carries.
+    pub secret: String,
+    /// Where the coordinator's own worker listens.
+    pub listen: SocketAddr,
+    /// The URL workers reach it at; `None`: `http://<bound address>`.
+    pub advertise: Option<url::Url>,
+}
+
+impl DistributedConfig {
+    pub const DEFAULT_MIN_BYTES: u64 = 64 << 20;
+    pub const DEFAULT_BYTES_PER_PARTITION: u64 = 16 << 20;
+
+    /// The cluster's secret from the environment variable `name`; the error says what to set.
+    pub fn secret_from_env(name: &str) -> Result<String, String> {
+        match std::env::var(name) {
+            Ok(secret) if !secret.is_empty() => Ok(secret),
+            _ => Err(format!(
+                "environment variable {name} is not set: the coordinator and its workers need a shared secret \
+                 (any long random string, the same on every machine)"
+            )),
+        }
+    }
 }
 
 /// How log lines are written.
@@ -328,6 +394,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// TLS for the PostgreSQL wire and Flight SQL; `None`: plaintext only.
     pub tls: Option<TlsConfig>,
+    /// The workers heavy queries are spread over; `None`: every query runs in this process.
+    pub distributed: Option<DistributedConfig>,
 }
 
 impl Config {
@@ -359,6 +427,7 @@ impl Config {
             cache: CacheConfig::default(),
             audit: AuditConfig::default(),
             tls: None,
+            distributed: None,
         }
     }
 
@@ -510,6 +579,10 @@ impl Config {
             }
             None => None,
         };
+        let distributed = match &file.distributed {
+            Some(section) => Some(distributed_config(section, &invalid, &shown)?),
+            None => None,
+        };
         Ok(Self {
             path: Some(path.to_path_buf()),
             pg_addr: address(&file.pg_addr, DEFAULT_PG_ADDR)?,
@@ -555,12 +628,68 @@ impl Config {
                 None => AuditConfig::default(),
             },
             tls,
+            distributed,
         })
     }
 }
 
+/// The `distributed` section read and checked; `invalid` places a message at a span of the file.
+fn distributed_config(
+    section: &DistributedFile,
+    invalid: &dyn Fn(Option<&marked_yaml::Span>, String) -> ConfigError,
+    shown: &str,
+) -> Result<DistributedConfig, ConfigError> {
+    let url = |value: &Spanned<String>| -> Result<url::Url, ConfigError> {
+        match url::Url::parse(value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(url),
+            _ => Err(invalid(
+                Some(value.span()),
+                format!("`{}` is not a worker URL such as http://worker-1:50052", **value),
+            )),
+        }
+    };
+    let size = |value: &Option<Spanned<String>>, default: u64, zero_allowed: bool| -> Result<u64, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(v) if zero_allowed && v.trim() == "0" => Ok(0),
+            Some(v) => memory_setting(v).map_err(|hint| invalid(Some(v.span()), format!("`{}`: {hint}", **v))),
+        }
+    };
+    let listen = match &section.listen {
+        Some(v) => v
+            .parse()
+            .map_err(|_| invalid(Some(v.span()), format!("`{}` is not a HOST:PORT address", **v)))?,
+        None => SocketAddr::from(([127, 0, 0, 1], 0)),
+    };
+    let advertise = section.advertise.as_ref().map(url).transpose()?;
+    if advertise.is_none() && listen.ip().is_unspecified() {
+        return Err(ConfigError::Other(format!(
+            "{shown}: distributed.listen {listen} is every interface: set distributed.advertise to the URL workers \
+             reach this machine at (e.g. http://coordinator:50052)"
+        )));
+    }
+    let secret_env = section.secret_env.as_deref().unwrap_or(DEFAULT_CLUSTER_SECRET_ENV);
+    Ok(DistributedConfig {
+        workers: section.workers.iter().map(url).collect::<Result<_, _>>()?,
+        min_bytes_for_distribution: size(
+            &section.min_bytes_for_distribution,
+            DistributedConfig::DEFAULT_MIN_BYTES,
+            true,
+        )?,
+        bytes_per_partition: size(
+            &section.bytes_per_partition,
+            DistributedConfig::DEFAULT_BYTES_PER_PARTITION,
+            false,
+        )?,
+        secret: DistributedConfig::secret_from_env(secret_env)
+            .map_err(|message| ConfigError::Other(format!("{shown}: distributed: {message}")))?,
+        listen,
+        advertise,
+    })
+}
+
 /// Whether two byte strings are equal, in a time that does not depend on where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -7,12 +7,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
-use datafusion::execution::runtime_env::RuntimeEnv;
 
 use crate::audit::{AuditLog, Client};
 use crate::cache::{CacheStatsFunction, ResultCache};
 use crate::config::Users;
-use crate::engine::{Engine, TableFunction};
+use crate::engine::{Engine, Shared, TableFunction};
 use crate::error::Error;
 use crate::metrics::METRICS;
 use crate::nl::{Asker, LlmConfig};
@@ -55,16 +54,16 @@ pub struct Lasting {
     pub audit: Arc<AuditLog>,
     /// Open sessions by user, for the users' `max_connections`.
     open: Arc<Mutex<HashMap<String, usize>>>,
-    /// The memory pool (`memory_limit`) and spill files every engine shares, across reloads too.
-    runtime: Arc<RuntimeEnv>,
+    /// The memory pool (`memory_limit`), spill files and cluster every engine shares, across reloads too.
+    shared: Shared,
 }
 
 impl Lasting {
-    pub fn new(audit: AuditLog, runtime: Arc<RuntimeEnv>) -> Self {
+    pub fn new(audit: AuditLog, shared: Shared) -> Self {
         Self {
             audit: Arc::new(audit),
             open: Arc::default(),
-            runtime,
+            shared,
         }
     }
 
@@ -261,7 +260,7 @@ impl Deployment {
             vec![cache_stats],
             self.late.clone(),
             identity,
-            self.lasting.runtime.clone(),
+            &self.lasting.shared,
         )?);
         let asker = Arc::new(Asker::new(
             model.clone(),

@@ -29,6 +29,7 @@ use datafusion_federation::FederatedQueryPlanner;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use crate::distributed::{Cluster, is_distributed};
 use crate::error::Interrupted;
 
 use crate::semantic::SemanticModel;
@@ -42,6 +43,14 @@ pub const VIEW_SCHEMA: &str = "public";
 
 /// What `version()` and the `server_version` parameter report: PostgreSQL 15 compatibility, then our own version.
 pub const SERVER_VERSION: &str = concat!("15.0 (semgate ", env!("CARGO_PKG_VERSION"), ")");
+
+/// What every engine of the gateway shares, across reloads too: the memory pool and spill files (see
+/// [`Engine::runtime`]) and the cluster heavy queries are spread over, if any.
+#[derive(Clone, Default)]
+pub struct Shared {
+    pub runtime: Arc<RuntimeEnv>,
+    pub cluster: Option<Arc<Cluster>>,
+}
 
 pub struct Engine {
     /// Cloned into every session: shares the catalog (Arc) and holds the functions and rules.
@@ -57,8 +66,8 @@ impl Engine {
     /// `logins`: the users who may connect, listed as login roles in `pg_roles` (psql's `\du`, DBeaver's role tree).
     /// `table_functions`: functions of the layers above (the result cache's statistics), registered before
     /// `information_schema` lists them. `late`: views whose database came back after this engine was built, served
-    /// as `reader`'s access policies let them read those (`model` is restricted to `reader` already). `runtime`: the
-    /// memory pool and spill files every engine of the gateway shares (see [`Engine::runtime`]).
+    /// as `reader`'s access policies let them read those (`model` is restricted to `reader` already). `shared`: the
+    /// memory and the cluster every engine of the gateway shares.
     pub fn new(
         model: &SemanticModel,
         database: &str,
@@ -66,8 +75,9 @@ impl Engine {
         table_functions: Vec<TableFunction>,
         late: LateViews,
         reader: Identity,
-        runtime: Arc<RuntimeEnv>,
+        shared: &Shared,
     ) -> Result<Self> {
+        let runtime = shared.runtime.clone();
         let mut config = SessionConfig::new()
             .with_default_catalog_and_schema(database, VIEW_SCHEMA)
             .with_create_default_catalog_and_schema(true)
@@ -87,14 +97,19 @@ impl Engine {
         for (url, store) in &model.object_stores {
             runtime.register_object_store(url.as_ref(), store.clone());
         }
-        let state = SessionStateBuilder::new()
+        let mut builder = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
             .with_analyzer_rules(rules)
             .with_optimizer_rules(optimizer_rules)
-            .with_query_planner(Arc::new(FederatedQueryPlanner::new()))
-            .build();
+            .with_query_planner(Arc::new(FederatedQueryPlanner::new()));
+        if let Some(cluster) = &shared.cluster {
+            builder = cluster.install(builder)?;
+            // Where a failed distributed query finds out which worker went away.
+            builder.config().get_or_insert_default().set_extension(cluster.clone());
+        }
+        let state = builder.build();
         let base = SessionContext::new_with_state(state);
         // pg_catalog relations and PostgreSQL functions for drivers and BI tools; our own functions below win.
         datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&base, database, crate::pg_compat::LoginRoles::new(logins))
@@ -291,6 +306,9 @@ impl Engine {
             state.config_mut().options_mut().execution.target_partitions = 1;
         }
         let physical = state.query_planner().create_physical_plan(optimized, &state).await?;
+        let cluster = is_distributed(&physical)
+            .then(|| state.config().get_extension::<Cluster>())
+            .flatten();
         let stream = datafusion::physical_plan::execute_stream(physical, Arc::new(TaskContext::from(&state)))?;
         let produced = client_schema(&stream.schema());
         // The engine's own types win where they differ from the description (nothing can relabel those).
@@ -302,8 +320,15 @@ impl Engine {
                 .all(|(d, p)| d.data_type() == p.data_type());
         let schema = if same_types { described } else { produced };
         let renamed = schema.clone();
-        let stream = stream
-            .map(move |batch| batch.and_then(|b| Ok(RecordBatch::try_new(renamed.clone(), b.columns().to_vec())?)));
+        let stream = stream.then(move |batch| {
+            let (renamed, cluster) = (renamed.clone(), cluster.clone());
+            async move {
+                match (batch, cluster) {
+                    (Err(e), Some(cluster)) => Err(cluster.explain_failure(e).await),
+                    (batch, _) => batch.and_then(|b| Ok(RecordBatch::try_new(renamed, b.columns().to_vec())?)),
+                }
+            }
+        });
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         let guarded = futures::stream::unfold(Some(Box::pin(stream)), move |running| {
             let cancel = cancel.clone();

@@ -5,6 +5,7 @@ use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
 use crate::cursor::CursorError;
+use crate::distributed::WorkerLost;
 use crate::nl::NlError;
 use crate::pg_compat::DatetimeFormatError;
 use crate::router::RouteError;
@@ -148,6 +149,9 @@ pub fn query_sqlstate(error: &DataFusionError) -> &str {
     if let Some(source) = external::<SourceError>(error) {
         return source.sqlstate();
     }
+    if external::<WorkerLost>(error).is_some() {
+        return "58000";
+    }
     if let Some(datetime) = external::<DatetimeFormatError>(error) {
         return datetime.sqlstate();
     }
@@ -214,6 +218,9 @@ fn query_message(error: &DataFusionError) -> String {
     }
     if let Some(source) = external::<SourceError>(error) {
         return source.to_string();
+    }
+    if let Some(lost) = external::<WorkerLost>(error) {
+        return lost.to_string();
     }
     let message = root(error).message().to_string();
     let message = message

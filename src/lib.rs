@@ -5,7 +5,7 @@
 //! One pipeline, several front ends; data flows one way:
 //!
 //! - [`protocol`]: wire front ends ([`protocol::pg`]: PostgreSQL via pgwire; [`protocol::flight`]: Arrow Flight SQL
-//!   via tonic; [`protocol::admin`]: HTTP `/metrics`, `/healthz`, `/readyz`; [`protocol::tls`]: one rustls
+//!   via tonic; [`protocol::worker`]: the gRPC between coordinator and workers, with the cluster's secret; [`protocol::admin`]: HTTP `/metrics`, `/healthz`, `/readyz`; [`protocol::tls`]: one rustls
 //!   configuration for both SQL wires, reloadable). They translate messages into calls of the statement core and outcomes into messages, nothing else;
 //!   only they name pgwire, tonic or arrow-flight (`tests/layering.rs` fails otherwise).
 //! - [`statement`]: the statement core every wire calls: text → routed → [`statement::Planned`] (planned once, run
@@ -26,6 +26,8 @@
 //! - [`source`]: database sources (PostgreSQL, MySQL/MariaDB, SQLite) read in place; the optimizer rule that hands
 //!   the largest single-database sub-plans to their database as SQL ([`source::pushdown`]); file locations in S3
 //!   ([`source::object_store`]).
+//! - [`distributed`]: scale-out: heavy queries' physical plans cut into stages that `semgate worker` processes run
+//!   (datafusion-distributed); what cannot ship stays here. `SET semgate.distributed` chooses per session.
 //! - [`plan_cache`]: statements prepared before, planned, shared by the sessions of a backend (a known statement's
 //!   Parse is a lookup).
 //! - [`cache`]: answers of semantic queries kept by optimized plan, user and model version (moka; single flight);
@@ -49,6 +51,7 @@ pub mod config;
 pub mod cursor;
 pub mod demo;
 pub mod deployment;
+pub mod distributed;
 pub mod engine;
 pub mod error;
 pub mod metrics;

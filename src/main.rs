@@ -62,6 +62,23 @@ enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Run a worker of a distributed cluster: the stages of heavy queries its coordinator sends (configure the
+    /// coordinator's `distributed.workers`). The shared secret is read from `distributed.secret_env` of --config, or
+    /// from SEMGATE_CLUSTER_SECRET.
+    Worker {
+        /// Where the coordinator reaches this worker, e.g. 0.0.0.0:50052 (port 0: any free port, printed).
+        #[arg(long)]
+        listen: std::net::SocketAddr,
+        /// Configuration file (the model whose functions and buckets stages use); with none, the embedded demo.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Data directory (where the demo's files are).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// TPC-H scale factor of the embedded demo.
+        #[arg(long, default_value_t = config::DEFAULT_DEMO_SCALE)]
+        demo_scale: f64,
+    },
     /// Validate a configuration and its semantic model without serving.
     Check {
         /// Configuration file; with none, the embedded demo model.
@@ -164,6 +181,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 app.database()
             );
             app.run_until_stopped(shutdown).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker {
+            listen,
+            config,
+            data_dir,
+            demo_scale,
+        } => {
+            let config = load_config(config.as_deref(), data_dir, demo_scale)?;
+            init_logging(config.log_format);
+            let secret = match &config.distributed {
+                Some(distributed) => distributed.secret.clone(),
+                None => config::DistributedConfig::secret_from_env(config::DEFAULT_CLUSTER_SECRET_ENV)
+                    .map_err(anyhow::Error::msg)?,
+            };
+            let shutdown = shutdown_signal()?;
+            let worker = semgate::server::WorkerProcess::build(config, secret, listen).await?;
+            // Tests and scripts read the address from this line (with --listen on port 0).
+            eprintln!("semgate worker listening on http://{}", worker.addr());
+            worker.run_until_stopped(shutdown).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { of } => {

@@ -17,12 +17,15 @@ use crate::cache::ResultCache;
 use crate::config::{Config, ConfigError};
 use crate::demo::{self, DemoError};
 use crate::deployment::{CurrentDeployment, Deployment, Lasting};
-use crate::engine::Engine;
+use crate::distributed::{Channels, Cluster, WorkerSessions};
+use crate::engine::{Engine, Shared};
 use crate::error::Error;
 use crate::metrics::METRICS;
 use crate::protocol::flight::FlightFrontend;
 use crate::protocol::pg::PgFrontend;
 use crate::protocol::tls::WireTls;
+use crate::protocol::worker::SecretChannels;
+use crate::semantic::access::Identity;
 use crate::semantic::provider::LateViews;
 use crate::semantic::{self, Diagnostics, WhenUnreachable};
 
@@ -40,6 +43,8 @@ pub enum StartError {
     Config(#[from] ConfigError),
     #[error("TLS: {0}")]
     Tls(#[from] crate::protocol::tls::TlsError),
+    #[error("distributed: {0}")]
+    Cluster(String),
     #[error("cannot open the audit file {path}: {source}", path = .path.display())]
     Audit {
         path: std::path::PathBuf,
@@ -202,6 +207,34 @@ pub struct Application {
     authentication_timeout: Duration,
     /// The database name, for the ready-to-paste psql command.
     database: String,
+    /// With `distributed` configured: this process's worker (the stages that stay here), served to the workers.
+    local_worker: Option<ServedWorker>,
+}
+
+/// A worker, bound and ready to serve.
+struct ServedWorker {
+    listener: TcpListener,
+    worker: datafusion_distributed::Worker,
+    /// What every call to it must carry.
+    secret: String,
+}
+
+impl ServedWorker {
+    async fn serve(self, stopping: CancellationToken) {
+        crate::protocol::worker::serve(self.listener, self.worker, &self.secret, stopping).await
+    }
+}
+
+/// Channels to workers that carry `secret`.
+fn cluster_channels(secret: &str) -> Result<Channels, StartError> {
+    let channels = SecretChannels::new(secret).map_err(|e| StartError::Cluster(e.to_string()))?;
+    Ok(Channels(Arc::new(channels)))
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
 }
 
 impl Application {
@@ -213,16 +246,36 @@ impl Application {
             source,
         })?;
         let runtime = Engine::runtime(config.memory_limit, &config.data_dir.join("spill")).map_err(Error::from)?;
-        let lasting = Lasting::new(audit, runtime);
+        let (cluster, local_worker) = match &config.distributed {
+            Some(distributed) => {
+                let listener = bind(distributed.listen).await?;
+                let bound = listener.local_addr().map_err(|source| StartError::Bind {
+                    addr: distributed.listen,
+                    source,
+                })?;
+                let url = crate::protocol::worker::url_of(bound, distributed.advertise.as_ref())
+                    .map_err(|e| StartError::Cluster(e.to_string()))?;
+                let channels = cluster_channels(&distributed.secret)?;
+                let cluster = Arc::new(Cluster::new(distributed, channels, url.clone(), runtime.clone()));
+                tracing::info!(workers = distributed.workers.len(), coordinator = %url, "distributed execution on");
+                let worker = cluster.local_worker();
+                (
+                    Some(cluster),
+                    Some(ServedWorker {
+                        listener,
+                        worker,
+                        secret: distributed.secret.clone(),
+                    }),
+                )
+            }
+            None => (None, None),
+        };
+        let lasting = Lasting::new(audit, Shared { runtime, cluster });
         let deployment = serve_model(&config, WhenUnreachable::Defer, late.clone(), lasting).await?;
         let deployment: CurrentDeployment = Arc::new(ArcSwap::from_pointee(deployment));
         let tls = config.tls.as_ref().map(WireTls::load).transpose()?.map(Arc::new);
-        let bind = |addr: SocketAddr| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind { addr, source })
-        };
         Ok(Self {
+            local_worker,
             pg_listener: bind(config.pg_addr).await?,
             flight_listener: bind(config.flight_addr).await?,
             admin_listener: match config.admin_addr {
@@ -283,6 +336,9 @@ impl Application {
                 stopping.clone(),
             ));
         }
+        if let Some(worker) = self.local_worker {
+            tokio::spawn(worker.serve(stopping.clone()));
+        }
         let flight = tokio::spawn(crate::protocol::flight::serve(
             self.flight_listener,
             self.flight,
@@ -314,5 +370,68 @@ impl Application {
             flight_abort.abort();
         }
         Ok(())
+    }
+}
+
+/// `semgate worker`: runs the stages of distributed queries its coordinator sends, with semgate's functions and the
+/// model's object stores (the same runtime a coordinator has).
+pub struct WorkerProcess {
+    served: ServedWorker,
+    addr: SocketAddr,
+}
+
+impl WorkerProcess {
+    /// Load the model (for its functions and buckets; the demo's data generated first if needed) and bind `listen`.
+    pub async fn build(config: Config, secret: String, listen: SocketAddr) -> Result<Self, StartError> {
+        let data_dir = match config.demo_scale {
+            Some(scale) => demo::ensure_tpch(&config.data_dir, scale).await?,
+            None => config.data_dir.clone(),
+        };
+        let model = semantic::load(&config.model, &data_dir, WhenUnreachable::Defer).await?;
+        let runtime = Engine::runtime(config.memory_limit, &config.data_dir.join("spill")).map_err(Error::from)?;
+        let shared = Shared {
+            runtime: runtime.clone(),
+            cluster: None,
+        };
+        let engine = Engine::new(
+            &model,
+            &config.database,
+            Vec::new(),
+            Vec::new(),
+            LateViews::default(),
+            Identity::default(),
+            &shared,
+        )
+        .map_err(Error::from)?;
+        let sessions = WorkerSessions {
+            functions: Some(engine.session_context("semgate").state()),
+            channels: cluster_channels(&secret)?,
+        };
+        let worker = datafusion_distributed::Worker::from_session_builder(sessions).with_runtime_env(runtime);
+        let listener = bind(listen).await?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: listen, source })?;
+        Ok(Self {
+            served: ServedWorker {
+                listener,
+                worker,
+                secret,
+            },
+            addr,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serve until `shutdown` completes.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        let stopping = CancellationToken::new();
+        let serving = tokio::spawn(self.served.serve(stopping.clone()));
+        shutdown.await;
+        stopping.cancel();
+        let _ = serving.await;
     }
 }

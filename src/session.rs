@@ -16,6 +16,7 @@ use crate::cache::{CACHE_SETTING, CacheUse, Memo, ResultCache};
 use crate::config::{User, duration_setting};
 use crate::cursor::Cursors;
 use crate::deployment::SessionSlot;
+use crate::distributed::{DISTRIBUTED_SETTING, Mode, SessionMode};
 use crate::engine::{Engine, SERVER_VERSION};
 use crate::error::Error;
 use crate::nl::query::literal;
@@ -187,6 +188,11 @@ impl Session {
     fn context_on(backend: &Backend, user: &str, settings: &Settings) -> SessionContext {
         let ctx = backend.engine.session_context(user);
         crate::pg_compat::functions::register_session(&ctx, settings.clone());
+        // Where the planner reads `semgate.distributed`.
+        ctx.state_ref()
+            .write()
+            .config_mut()
+            .set_extension(Arc::new(SessionMode(settings.clone())));
         ctx
     }
 
@@ -312,6 +318,16 @@ impl Session {
                 "UTC".to_string()
             }
             // Checked now, as PostgreSQL does, so a bad value fails the SET and not every later statement.
+            DISTRIBUTED_SETTING => match Mode::parse(value) {
+                Some(_) => value.trim().to_lowercase(),
+                None => {
+                    return Err(Error::InvalidSetting {
+                        name,
+                        value: value.to_string(),
+                        hint: Mode::HINT,
+                    });
+                }
+            },
             "statement_timeout" => match duration_setting(value) {
                 Ok(_) => value.trim().to_string(),
                 Err(hint) => {

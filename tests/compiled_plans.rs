@@ -24,7 +24,7 @@ async fn compiled(sql: &str) -> String {
         vec![],
         Default::default(),
         Default::default(),
-        Default::default(),
+        &Default::default(),
     )
     .unwrap();
     let ctx = engine.session_context("analyst");

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod flight;
 pub mod pg;
 pub mod tls;
+pub mod worker;
 
 /// The first wait after a failed accept (out of file descriptors, say); doubled on each failure in a row, up to
 /// [`ACCEPT_BACKOFF_MAX`], so a persistent failure does not spin a core.
