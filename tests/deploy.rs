@@ -58,6 +58,7 @@ fn deploy_manifests_and_configurations_are_what_semgate_reads() {
             "SEMGATE_ANALYST_PASSWORD",
             "SEMGATE_EMEA_PASSWORD",
             "WAREHOUSE_PASSWORD",
+            "SEMGATE_CLUSTER_SECRET",
         ] {
             std::env::set_var(variable, "from-the-secret");
         }
@@ -115,4 +116,21 @@ fn deploy_manifests_and_configurations_are_what_semgate_reads() {
         &std::fs::read_to_string(deploy.join("docker/semgate.yml")).unwrap(),
     );
     assert_eq!(demo.users.names().count(), 3);
+
+    // The cluster: the coordinator's configuration names compose.distributed.yaml's worker services.
+    let cluster = load(
+        tempfile::tempdir().unwrap().path(),
+        &std::fs::read_to_string(deploy.join("compose/distributed.yml")).unwrap(),
+    );
+    let distributed = cluster.distributed.expect("a distributed section");
+    let compose = &documents(&deploy.join("compose.distributed.yaml"))[0];
+    for worker in &distributed.workers {
+        let service = worker.host_str().unwrap();
+        assert!(
+            !compose["services"][service].is_badvalue(),
+            "{worker}: no service {service} in compose.distributed.yaml"
+        );
+    }
+    assert_eq!(distributed.secret, "from-the-secret");
+    assert_eq!(distributed.advertise.unwrap().host_str(), Some("coordinator"));
 }
