@@ -75,8 +75,9 @@ impl Drop for WorkerProcess {
     }
 }
 
-/// A coordinator of `workers` with `secret`, distributing every query that reads files in `auto` mode.
-async fn coordinator(workers: &[&WorkerProcess], secret: &str, min_bytes: u64) -> Client {
+/// A coordinator of `workers` with `secret`, distributing queries that read `min_bytes` of files in `auto` mode:
+/// the analyst's session, and the gateway's address.
+async fn coordinator(workers: &[&WorkerProcess], secret: &str, min_bytes: u64) -> (Client, std::net::SocketAddr) {
     let mut config = Config::demo(common::data_dir(), common::TEST_SCALE);
     config.distributed = Some(DistributedConfig {
         workers: workers.iter().map(|w| w.url.clone()).collect(),
@@ -91,7 +92,7 @@ async fn coordinator(workers: &[&WorkerProcess], secret: &str, min_bytes: u64) -
     let client = common::connect_to(gateway.pg_addr).await;
     // Every query must run (the result cache would answer repeats from memory).
     client.simple_query("SET semgate.cache = off").await.unwrap();
-    client
+    (client, gateway.pg_addr)
 }
 
 async fn explain(client: &Client, sql: &str) -> String {
@@ -132,7 +133,7 @@ async fn a_cluster_of_two_workers_answers_like_one_process() {
         WorkerProcess::start(SECRET),
         WorkerProcess::start(SECRET),
     );
-    let client = std::sync::Arc::new(coordinator(&[&a, &b, &c], SECRET, 0).await);
+    let client = std::sync::Arc::new(coordinator(&[&a, &b, &c], SECRET, 0).await.0);
     client.simple_query("SET semgate.distributed = on").await.unwrap();
     let reference = reference().await;
 
@@ -269,7 +270,7 @@ async fn small_queries_stay_home_and_workers_serve_only_their_coordinator() {
         sizes("lineitem") > threshold,
         "the test needs line items larger than the customers"
     );
-    let client = coordinator(&[&worker, &other], SECRET, threshold).await;
+    let (client, addr) = coordinator(&[&worker, &other], SECRET, threshold).await;
     let plan = explain(&client, customers).await;
     assert!(
         !plan.contains("DistributedExec"),
@@ -280,6 +281,19 @@ async fn small_queries_stay_home_and_workers_serve_only_their_coordinator() {
     for sql in [customers, lines] {
         assert_same(sql, &rows(&client, sql).await, &rows(&single, sql).await);
     }
+
+    // Row policies hold on the workers: they are part of the plan before it is cut into stages. User emea sees
+    // EUROPE's rows only, distributed or not.
+    let url = format!("postgres://emea:emea@{}:{}/semgate", addr.ip(), addr.port());
+    let (emea, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    emea.simple_query("SET semgate.distributed = on").await.unwrap();
+    let regional = "SELECT region, revenue FROM sales ORDER BY region";
+    let plan = explain(&emea, regional).await;
+    assert!(plan.contains("DistributedExec"), "{plan}");
+    let europe = rows(&emea, regional).await;
+    let expected = rows(&single, "SELECT region, revenue FROM sales WHERE region = 'EUROPE'").await;
+    assert_same("emea on the cluster", &europe, &expected);
 
     // A call without the secret, or with another, is refused by the worker itself; with it, answered.
     let info = |channels: Box<dyn ChannelResolver + Send + Sync>| {
@@ -308,7 +322,7 @@ async fn small_queries_stay_home_and_workers_serve_only_their_coordinator() {
         .expect("the coordinator's call is answered");
 
     // A coordinator that does not know the secret cannot use the worker: its distributed query fails, clearly.
-    let intruder = coordinator(&[&worker, &other], "not-the-secret", 0).await;
+    let (intruder, _) = coordinator(&[&worker, &other], "not-the-secret", 0).await;
     let error = intruder
         .simple_query(lines)
         .await

@@ -59,25 +59,26 @@ done
 bytes_per_partition: ${BYTES_PER_PARTITION:-4MB}}"
 } >"$work/cluster.yml"
 
-gateway() { # gateway NAME CONFIG [ENV...]: start one, print its PostgreSQL port
-  local port
+gateway() { # gateway NAME CONFIG [ENV...]: start one; its PostgreSQL port in $port (not a subshell: pids must grow)
   port=$(free_port)
   env "${@:3}" "$SEMGATE_BIN" serve --config "$2" --pg-addr "127.0.0.1:$port" --flight-addr 127.0.0.1:0 \
     >"$work/$1.log" 2>&1 &
   pids+=($!)
   wait_for "$work/$1.log" "semgate is ready" $!
-  echo "$port"
 }
-single=$(gateway single "$work/single.yml")
-cluster=$(gateway cluster "$work/cluster.yml")
+gateway single "$work/single.yml"
+single=$port
+gateway cluster "$work/cluster.yml"
+cluster=$port
 setups=("local files, one process=$single" "2 workers on this machine=$cluster")
 
 if [ "${S3:-1}" = 1 ]; then
   s3_port=$(free_port)
   OBJECT_STORE_PORT=$s3_port OBJECT_STORE_SCALE=$scale SEMGATE=$SEMGATE_BIN \
     examples/object_store/setup.sh "$s3_state" >/dev/null
-  s3=$(gateway s3 examples/object_store/semgate.yml OBJECT_STORE_PORT="$s3_port" OBJECT_STORE_KEY_ID=semgate \
-    OBJECT_STORE_SECRET=semgate)
+  gateway s3 examples/object_store/semgate.yml OBJECT_STORE_PORT="$s3_port" OBJECT_STORE_KEY_ID=semgate \
+    OBJECT_STORE_SECRET=semgate
+  s3=$port
   setups+=("S3 (moto on this machine), one process=$s3")
 fi
 
