@@ -59,9 +59,10 @@ impl WorkerProcess {
     }
 
     fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
+        // The shell's own `kill`: no package needed.
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!("kill -{signal} {}", self.child.id()))
             .status()
             .unwrap();
         assert!(status.success(), "kill -{signal} failed");
