@@ -6,10 +6,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::cluster::WorkerProcess;
 use common::semantic_cases::cases;
 use common::{assert_same, compare_rows, reference, reference_rows, rows};
 use datafusion_distributed::grpc::DefaultChannelResolver;
@@ -20,61 +19,6 @@ use semgate::protocol::worker::SecretChannels;
 use tokio_postgres::Client;
 
 const SECRET: &str = "the-cluster-secret-of-this-test";
-
-/// A `semgate worker` process; killed when dropped.
-struct WorkerProcess {
-    child: Child,
-    url: url::Url,
-}
-
-impl WorkerProcess {
-    /// Start one on a free port and wait for the line that names its address.
-    fn start(secret: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_semgate"))
-            .args(["worker", "--listen", "127.0.0.1:0", "--demo-scale"])
-            .arg(common::TEST_SCALE.to_string())
-            .arg("--data-dir")
-            .arg(common::data_dir())
-            .env("SEMGATE_CLUSTER_SECRET", secret)
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("semgate worker starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = loop {
-            let line = lines
-                .next()
-                .expect("the worker printed its address before exiting")
-                .unwrap();
-            if let Some(url) = line.split("listening on ").nth(1) {
-                break url::Url::parse(url.trim()).unwrap();
-            }
-        };
-        // Keep reading its log so that the worker never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, url }
-    }
-
-    fn port(&self) -> u16 {
-        self.url.port().unwrap()
-    }
-
-    fn signal(&self, signal: &str) {
-        // The shell's own `kill`: no package needed.
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(format!("kill -{signal} {}", self.child.id()))
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -{signal} failed");
-    }
-}
-
-impl Drop for WorkerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A coordinator of `workers` with `secret`, distributing queries that read `min_bytes` of files in `auto` mode:
 /// the analyst's session, and the gateway's address.

@@ -141,6 +141,40 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
         common::assert_same(sql, &actual, &expected);
     }
 
+    // 1b. The same on a cluster: the line items' scans go to two workers, the database scans stay on the coordinator
+    //     (they cannot ship), and the plan is distributed around them.
+    let config_file = common::repo().join("examples/federated/semgate.yml");
+    let config_arg = config_file.to_string_lossy().into_owned();
+    let workers = [0, 1]
+        .map(|_| common::cluster::WorkerProcess::start_with("federated", &["--config", &config_arg], &databases.state));
+    let mut config = Config::from_file(&config_file).unwrap();
+    config.data_dir = databases.state.clone();
+    config.distributed = Some(semgate::config::DistributedConfig {
+        workers: workers.iter().map(|w| w.url.clone()).collect(),
+        min_bytes_for_distribution: 0,
+        bytes_per_partition: 1,
+        secret: "federated".into(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        advertise: None,
+    });
+    let cluster = common::connect_to(common::spawn_gateway(config).pg_addr).await;
+    cluster
+        .simple_query("SET semgate.cache = off; SET semgate.distributed = on")
+        .await
+        .unwrap();
+    for sql in QUERIES {
+        let expected = common::rows(&demo, sql).await;
+        common::assert_same(
+            &format!("{sql} (distributed)"),
+            &common::rows(&cluster, sql).await,
+            &expected,
+        );
+    }
+    let mixed = "SELECT region, revenue FROM sales ORDER BY region";
+    let plan = format!("{:?}", common::rows(&cluster, &format!("EXPLAIN {mixed}")).await);
+    assert!(plan.contains("DistributedExec") && plan.contains("name=crm"), "{plan}");
+    drop(workers);
+
     // 2. Pushdown, as PostgreSQL itself logged it: a view wholly in PostgreSQL runs there, filter and grouping included.
     let before = databases.postgres_log().len();
     let sql = "SELECT nation, customer_count FROM customers WHERE region = 'EUROPE' ORDER BY nation";

@@ -12,6 +12,7 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use semgate::{Application, Config};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
+pub mod cluster;
 pub mod semantic_cases;
 
 /// Scale of the demo used by tests: small enough to generate in a few seconds.
