@@ -79,6 +79,42 @@ fn check_accepts_valid_models() {
 }
 
 #[test]
+fn a_worker_without_the_cluster_secret_does_not_start() {
+    let worker = semgate()
+        .args([
+            "worker",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo-scale",
+            "0.01",
+            "--data-dir",
+        ])
+        .arg(common::data_dir())
+        .env_remove("SEMGATE_CLUSTER_SECRET")
+        .output()
+        .unwrap();
+    assert!(!worker.status.success());
+    let error = String::from_utf8_lossy(&worker.stderr);
+    assert!(error.contains("SEMGATE_CLUSTER_SECRET is not set"), "{error}");
+    // A distributed section whose URL is not one is reported at its line.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("semgate.yml");
+    std::fs::write(
+        &config,
+        "semantic: [model.yml]\ndistributed:\n  workers: [worker-1:50052]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("model.yml"), "views: []\n").unwrap();
+    let check = semgate().args(["check", "--config"]).arg(&config).output().unwrap();
+    let report = String::from_utf8_lossy(&check.stderr).into_owned() + &String::from_utf8_lossy(&check.stdout);
+    assert!(!check.status.success(), "{report}");
+    assert!(
+        report.contains("semgate.yml:3") && report.contains("not a worker URL"),
+        "{report}"
+    );
+}
+
+#[test]
 fn check_reports_yaml_errors_with_position() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("semgate.yml"), "semantic: [model.yml]\n").unwrap();
