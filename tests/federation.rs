@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::example::ExampleServers;
 use semgate::Config;
 use tokio_postgres::Client;
 
@@ -40,54 +41,37 @@ const QUERIES: &[&str] = &[
 
 /// The databases of examples/federated, set up by its own script; stopped when dropped.
 struct Databases {
-    state: PathBuf,
+    servers: ExampleServers,
     pg_port: u16,
     mysql_port: u16,
 }
 
 impl Databases {
     fn setup() -> Self {
-        let state = common::data_dir().join(format!("federated-{}", std::process::id()));
-        let databases = Self {
-            state,
-            pg_port: common::free_port(),
-            mysql_port: common::free_port(),
-        };
-        databases.script(&[]);
-        databases
-    }
-
-    fn script(&self, args: &[&str]) {
-        let status = Command::new(common::repo().join("examples/federated/setup.sh"))
-            .args(args)
-            .arg(&self.state)
-            .env("FEDERATED_PG_PORT", self.pg_port.to_string())
-            .env("FEDERATED_MYSQL_PORT", self.mysql_port.to_string())
-            .env("FEDERATED_SCALE", common::TEST_SCALE.to_string())
-            .env("SEMGATE", env!("CARGO_BIN_EXE_semgate"))
-            .status()
-            .expect("setup.sh runs");
-        assert!(status.success(), "examples/federated/setup.sh {args:?} failed");
+        let (pg_port, mysql_port) = (common::free_port(), common::free_port());
+        let env = vec![
+            ("FEDERATED_PG_PORT", pg_port.to_string()),
+            ("FEDERATED_MYSQL_PORT", mysql_port.to_string()),
+            ("FEDERATED_SCALE", common::TEST_SCALE.to_string()),
+        ];
+        Self {
+            servers: ExampleServers::setup("federated", env),
+            pg_port,
+            mysql_port,
+        }
     }
 
     /// Stop or start only PostgreSQL, as the script does it.
     fn postgres(&self, action: &str) {
-        self.script(&["--postgres", action]);
+        self.servers.script(&["--postgres", action]);
     }
 
     fn postgres_log(&self) -> String {
-        std::fs::read_to_string(self.state.join("postgres.log")).unwrap_or_default()
+        self.servers.read("postgres.log")
     }
 
     fn mariadb_log(&self) -> String {
-        std::fs::read_to_string(self.state.join("mariadb-queries.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Databases {
-    fn drop(&mut self) {
-        self.script(&["--stop"]);
-        let _ = std::fs::remove_dir_all(&self.state);
+        self.servers.read("mariadb-queries.log")
     }
 }
 
@@ -124,7 +108,7 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     }
     let mut config =
         Config::from_file(&common::repo().join("examples/federated/semgate.yml")).expect("example config loads");
-    config.data_dir = databases.state.clone();
+    config.data_dir = databases.servers.state.clone();
     config.admin_addr = Some("127.0.0.1:0".parse().unwrap());
     let gateway = common::spawn_gateway(config);
     let (addr, admin) = (gateway.pg_addr, gateway.admin_addr.expect("an admin port"));
@@ -145,10 +129,11 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     //     (they cannot ship), and the plan is distributed around them.
     let config_file = common::repo().join("examples/federated/semgate.yml");
     let config_arg = config_file.to_string_lossy().into_owned();
-    let workers = [0, 1]
-        .map(|_| common::cluster::WorkerProcess::start_with("federated", &["--config", &config_arg], &databases.state));
+    let workers = [0, 1].map(|_| {
+        common::cluster::WorkerProcess::start_with("federated", &["--config", &config_arg], &databases.servers.state)
+    });
     let mut config = Config::from_file(&config_file).unwrap();
-    config.data_dir = databases.state.clone();
+    config.data_dir = databases.servers.state.clone();
     config.distributed = Some(semgate::config::DistributedConfig {
         workers: workers.iter().map(|w| w.url.clone()).collect(),
         min_bytes_for_distribution: 0,
@@ -268,7 +253,7 @@ async fn federated_sources_answer_like_the_demo_push_work_down_and_survive_outag
     )
     .unwrap();
     let mut config = Config::from_file(&dir.path().join("semgate.yml")).unwrap();
-    config.data_dir = databases.state.clone();
+    config.data_dir = databases.servers.state.clone();
     let started_while_down = common::connect_to(common::spawn_gateway(config).pg_addr).await;
     let sql = "SELECT ship_mode, line_items FROM shipping ORDER BY ship_mode";
     let expected = common::reference_rows(

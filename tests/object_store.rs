@@ -6,9 +6,9 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
+use common::example::ExampleServers;
 use semgate::Config;
 
 /// Semantic queries over every table of the demo, checked against the embedded demo.
@@ -30,41 +30,25 @@ const ONE_YEAR: &str = "SELECT ship_year, MEASURE(lines), MEASURE(quantity) FROM
 
 /// The S3 server of examples/object_store with the demo's files uploaded; stopped when dropped.
 struct S3Server {
-    state: PathBuf,
+    servers: ExampleServers,
     port: u16,
 }
 
 impl S3Server {
     fn setup() -> Self {
-        let server = Self {
-            state: common::data_dir().join(format!("object-store-{}", std::process::id())),
-            port: common::free_port(),
-        };
-        server.script(&[]);
-        server
-    }
-
-    fn script(&self, args: &[&str]) {
-        let status = Command::new(common::repo().join("examples/object_store/setup.sh"))
-            .args(args)
-            .arg(&self.state)
-            .env("OBJECT_STORE_PORT", self.port.to_string())
-            .env("OBJECT_STORE_SCALE", common::TEST_SCALE.to_string())
-            .env("SEMGATE", env!("CARGO_BIN_EXE_semgate"))
-            .status()
-            .expect("setup.sh runs");
-        assert!(status.success(), "examples/object_store/setup.sh {args:?} failed");
+        let port = common::free_port();
+        let env = vec![
+            ("OBJECT_STORE_PORT", port.to_string()),
+            ("OBJECT_STORE_SCALE", common::TEST_SCALE.to_string()),
+        ];
+        Self {
+            servers: ExampleServers::setup("object_store", env),
+            port,
+        }
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.state.join("s3.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.script(&["--stop"]);
-        let _ = std::fs::remove_dir_all(&self.state);
+        self.servers.read("s3.log")
     }
 }
 

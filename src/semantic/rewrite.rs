@@ -404,6 +404,15 @@ mod tests {
         SemanticRewrite.analyze(plan, &ConfigOptions::default())
     }
 
+    /// `(SELECT <columns> FROM <view>) q`, to build a query around.
+    fn subquery(view: &Arc<View>, columns: &[&str]) -> LogicalPlanBuilder {
+        scan(view)
+            .project(columns.iter().map(|c| col(*c)))
+            .unwrap()
+            .alias("q")
+            .unwrap()
+    }
+
     /// The rewritten plan's text, after checking that it kept the replaced plan's column names and types.
     fn compiled(plan: LogicalPlan) -> String {
         let before = columns(&plan);
@@ -709,11 +718,7 @@ mod tests {
     #[tokio::test]
     async fn count_star_over_a_selecting_subquery_counts_its_rows() {
         let view = sales().await;
-        let plan = scan(&view)
-            .project(vec![col("status"), col("revenue")])
-            .unwrap()
-            .alias("q")
-            .unwrap()
+        let plan = subquery(&view, &["status", "revenue"])
             .aggregate(Vec::<Expr>::new(), vec![count_all()])
             .unwrap()
             .build()
@@ -736,11 +741,7 @@ mod tests {
     #[tokio::test]
     async fn aggregate_dropping_a_subquerys_dimension_reads_its_rows() {
         let view = sales().await;
-        let plan = scan(&view)
-            .project(vec![col("status"), col("revenue")])
-            .unwrap()
-            .alias("q")
-            .unwrap()
+        let plan = subquery(&view, &["status", "revenue"])
             .aggregate(Vec::<Expr>::new(), vec![max(col("revenue"))])
             .unwrap()
             .build()
@@ -762,11 +763,7 @@ mod tests {
     #[tokio::test]
     async fn aggregate_keeping_a_subquerys_grain_is_the_measure() {
         let view = sales().await;
-        let plan = scan(&view)
-            .project(vec![col("status"), col("order_count")])
-            .unwrap()
-            .alias("q")
-            .unwrap()
+        let plan = subquery(&view, &["status", "order_count"])
             .aggregate(vec![col("status")], vec![sum(col("order_count"))])
             .unwrap()
             .build()
@@ -788,11 +785,7 @@ mod tests {
     #[tokio::test]
     async fn aggregate_over_every_dimension_is_the_measure() {
         let view = sales().await;
-        let plan = scan(&view)
-            .project(vec![col("region"), col("status"), col("order_count")])
-            .unwrap()
-            .alias("q")
-            .unwrap()
+        let plan = subquery(&view, &["region", "status", "order_count"])
             .aggregate(Vec::<Expr>::new(), vec![sum(col("order_count"))])
             .unwrap()
             .build()
@@ -813,11 +806,7 @@ mod tests {
     #[tokio::test]
     async fn select_dropping_a_subquerys_dimension_keeps_its_rows() {
         let view = sales().await;
-        let plan = scan(&view)
-            .project(vec![col("status"), col("revenue")])
-            .unwrap()
-            .alias("q")
-            .unwrap()
+        let plan = subquery(&view, &["status", "revenue"])
             .project(vec![col("revenue")])
             .unwrap()
             .build()
@@ -839,11 +828,7 @@ mod tests {
     #[tokio::test]
     async fn filter_on_a_subquerys_measure_filters_its_rows() {
         let view = sales().await;
-        let plan = scan(&view)
-            .project(vec![col("status"), col("revenue")])
-            .unwrap()
-            .alias("q")
-            .unwrap()
+        let plan = subquery(&view, &["status", "revenue"])
             .filter(col("revenue").gt(lit(10)))
             .unwrap()
             .build()

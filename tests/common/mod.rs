@@ -13,6 +13,7 @@ use semgate::{Application, Config};
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 
 pub mod cluster;
+pub mod example;
 pub mod semantic_cases;
 
 /// Scale of the demo used by tests: small enough to generate in a few seconds.
