@@ -133,3 +133,14 @@ def test_pipeline_mode_without_sync_between_statements(conn, reference):
             conn.execute("SELECT no_such_column FROM sales")
     assert before.fetchone() == (1,)
     assert conn.execute("SELECT 2").fetchone() == (2,), "the connection stays usable"
+
+
+def test_pipeline_results_read_before_sync(conn, reference):
+    # Fetching inside a pipeline sends Flush, not Sync: the gateway holds the extended protocol's replies until the
+    # client's Sync (one write per round, as PostgreSQL does), and a Flush must write them all the same.
+    with conn.pipeline():
+        answer = conn.execute("SELECT %s::int + 1", [41])
+        assert answer.fetchone() == (42,)
+        by_region = conn.execute("SELECT region, SUM(revenue), MEASURE(line_items) FROM sales GROUP BY 1 ORDER BY 1")
+        assert_rows(by_region.fetchall(), reference.execute(REVENUE_BY_REGION).fetchall())
+        assert conn.execute("SELECT 3").fetchone() == (3,)

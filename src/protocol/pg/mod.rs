@@ -54,6 +54,9 @@ use crate::router::{self, CopyFormat, ParameterStyle};
 use crate::session::Session;
 use crate::statement::{Done, Effect, Outcome, Planned, RowsTag, Step};
 
+mod until_sync;
+use until_sync::UntilSync;
+
 const SCRAM_ITERATIONS: usize = 4096;
 
 /// The PostgreSQL connections being served.
@@ -181,6 +184,8 @@ pub struct PgFrontend {
     deployment: CurrentDeployment,
     /// Plans statements at Parse so Describe can report parameter and result types.
     parser: Arc<StatementParser>,
+    /// The same, its extended-protocol replies written at Sync.
+    extended: Arc<UntilSync<StatementParser>>,
     /// Where cancel requests find the session they target.
     sessions: Arc<Sessions>,
     /// TLS, when configured: offered to clients that ask, required of all under `tls.mode: require`.
@@ -196,6 +201,7 @@ impl PgFrontend {
         });
         Self {
             deployment,
+            extended: Arc::new(UntilSync(parser.clone())),
             parser,
             sessions,
             tls,
@@ -209,7 +215,7 @@ impl PgWireServerHandlers for PgFrontend {
     }
 
     fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
-        self.parser.clone()
+        self.extended.clone()
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
