@@ -297,6 +297,11 @@ fn copy_format(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Co
             other => return Err(RouteError::Unsupported(format!("COPY option {other}"))),
         }
     }
+    if delimiter.is_some_and(|c| !c.is_ascii()) {
+        return Err(RouteError::Syntax(
+            "COPY delimiter must be a single one-byte character: use an ASCII character such as ',' or '|'".into(),
+        ));
+    }
     match kind.as_str() {
         "text" => Ok(CopyFormat::Text {
             delimiter: delimiter.unwrap_or('\t'),

@@ -48,6 +48,8 @@ TWO_GRAINS = ("EXPLAIN SELECT nation, MEASURE(revenue), MEASURE(customer_count) 
 BULK_TABLE = ("CREATE TABLE lines (order_date date, ship_date date, nation text, ship_mode text, part_type text, "
               "revenue numeric, quantity numeric, line_items bigint)")
 ENV = {**os.environ, "PGPASSWORD": "analyst"}
+# What one run may be limited to (`--only`), in the order the table prints them.
+PARTS = ("pgbench", "planning", "bulk", "memory", "semantic")
 
 
 class Table:
@@ -241,17 +243,27 @@ def main():
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--runs", type=int, default=10, help="timed runs per query of the semantic set")
+    parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts to run, of {', '.join(PARTS)}")
     args = parser.parse_args()
+    parts = set(args.only.split(","))
+    if parts - set(PARTS):
+        parser.error(f"unknown parts: {', '.join(sorted(parts - set(PARTS)))}; choose from {', '.join(PARTS)}")
 
     table = Table()
-    with pg15_with_views() as pg15:
-        with gateway(args.semgate_bin, args.data_root, args.small_scale) as (ours, flight_port):
-            compare_pgbench(table, ours, pg15, args)
-            compare_planning(table, ours)
-            compare_bulk(table, ours, flight_port, pg15, args)
-    compare_memory(table, args)
-    with gateway(args.semgate_bin, args.data_root, args.large_scale) as (ours, _):
-        compare_semantic_set(table, ours, args)
+    if parts & {"pgbench", "planning", "bulk"}:
+        with pg15_with_views() as pg15:
+            with gateway(args.semgate_bin, args.data_root, args.small_scale) as (ours, flight_port):
+                if "pgbench" in parts:
+                    compare_pgbench(table, ours, pg15, args)
+                if "planning" in parts:
+                    compare_planning(table, ours)
+                if "bulk" in parts:
+                    compare_bulk(table, ours, flight_port, pg15, args)
+    if "memory" in parts:
+        compare_memory(table, args)
+    if "semantic" in parts:
+        with gateway(args.semgate_bin, args.data_root, args.large_scale) as (ours, _):
+            compare_semantic_set(table, ours, args)
     print()
     table.print()
 

@@ -5,6 +5,7 @@
 #
 #   scripts/bench/compare.sh                              # builds the release binary first (cargo build --release)
 #   SEMGATE_BIN=/path/to/semgate SECONDS_EACH=5 scripts/bench/compare.sh
+#   scripts/bench/compare.sh --only pgbench,bulk          # some parts: pgbench, planning, bulk, memory, semantic
 #
 # Needs PostgreSQL 15's server binaries (Debian's postgresql-15, installed here when missing) and pgbench.
 set -euo pipefail
@@ -16,4 +17,4 @@ fi
 data="${SEMGATE_BENCH_DATA_DIR:-/var/tmp/semgate-bench-data}"
 mkdir -p "$data"
 "$venv/bin/python" scripts/bench/compare.py "$SEMGATE_BIN" "$data" --seconds "${SECONDS_EACH:-10}" \
-  --small-scale "${SMALL_SCALE:-0.1}" --large-scale "${LARGE_SCALE:-1}"
+  --small-scale "${SMALL_SCALE:-0.1}" --large-scale "${LARGE_SCALE:-1}" "$@"

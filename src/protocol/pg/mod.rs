@@ -25,8 +25,7 @@ use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
-    CopyCsvOptions, CopyEncoder, CopyResponse, CopyTextOptions, DescribePortalResponse, DescribeStatementResponse,
-    FieldInfo, QueryResponse, Response, Tag,
+    CopyResponse, DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
 };
 use pgwire::api::stmt::{QueryParser, StoredStatement};
 use pgwire::api::store::PortalStore;
@@ -54,7 +53,9 @@ use crate::router::{self, CopyFormat, ParameterStyle};
 use crate::session::Session;
 use crate::statement::{Done, Effect, Outcome, Planned, RowsTag, Step};
 
+mod rows;
 mod until_sync;
+use rows::CopyLayout;
 use until_sync::UntilSync;
 
 const SCRAM_ITERATIONS: usize = 4096;
@@ -684,15 +685,7 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
     let row_fields = fields.clone();
     let row_format = format.clone();
     let rows = stream
-        .map(move |batch| match batch {
-            Ok(batch) => match as_sent(batch, &row_format) {
-                Ok(batch) => {
-                    stream::iter(arrow_pg::datatypes::encode_recordbatch(row_fields.clone(), batch)).left_stream()
-                }
-                Err(e) => stream::iter(std::iter::once(Err(to_pg(Error::Query(e.into()))))).right_stream(),
-            },
-            Err(e) => stream::iter(std::iter::once(Err(to_pg(Error::Query(e))))).right_stream(),
-        })
+        .map(move |batch| messages(sent(batch, &row_format).and_then(|batch| rows::data_rows(&batch, &row_fields))))
         .flatten();
     Ok(QueryResponse::new(fields, rows))
 }
@@ -710,36 +703,35 @@ fn cursor_portal(name: &str, schema: SchemaRef) -> Portal<Arc<Planned>> {
 /// `COPY … TO STDOUT`: rows encoded in the requested COPY format as batches arrive.
 fn copy_out(stream: SendableRecordBatchStream, format: &CopyFormat) -> Result<Response, Error> {
     let schema = stream.schema();
-    let wire_format = if *format == CopyFormat::Binary {
-        Format::UnifiedBinary
-    } else {
-        Format::UnifiedText
-    };
-    let fields = result_fields(&schema, &wire_format)?;
-    let (code, mut encoder, header) = match format {
-        CopyFormat::Binary => (1, CopyEncoder::new_binary(fields.clone()), None),
+    let (wire_format, code, layout, header) = match format {
+        CopyFormat::Binary => (
+            Format::UnifiedBinary,
+            1,
+            CopyLayout::Binary,
+            Some(rows::binary_copy_header()),
+        ),
         CopyFormat::Text { delimiter, null } => {
-            let options = CopyTextOptions {
-                delimiter: delimiter.to_string().into(),
-                null_string: null.as_str().into(),
+            let layout = CopyLayout::Text {
+                delimiter: *delimiter as u8,
+                null: null.clone(),
             };
-            (0, CopyEncoder::new_text(fields.clone(), options), None)
+            (Format::UnifiedText, 0, layout, None)
         }
         CopyFormat::Csv {
             delimiter,
             null,
             header,
         } => {
-            let options = CopyCsvOptions {
-                delimiter: delimiter.to_string().into(),
-                null_string: null.as_str().into(),
-                ..Default::default()
-            };
             let names = schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>();
             let line = format!("{}\n", names.join(&delimiter.to_string()));
-            (0, CopyEncoder::new_csv(fields.clone(), options), header.then_some(line))
+            let layout = CopyLayout::Csv {
+                delimiter: *delimiter as u8,
+                null: null.clone(),
+            };
+            (Format::UnifiedText, 0, layout, header.then(|| line.into()))
         }
     };
+    let fields = result_fields(&schema, &wire_format)?;
     let columns = fields.len();
     // The header travels in the same CopyData message as the first row: the command tag counts messages, and
     // PostgreSQL's `COPY n` counts data rows only. Without rows it is sent alone when the stream ends.
@@ -747,35 +739,37 @@ fn copy_out(stream: SendableRecordBatchStream, format: &CopyFormat) -> Result<Re
     let leftover_header = header.clone();
     let rows = stream
         .map(move |batch| {
-            let copied: Vec<PgWireResult<CopyData>> = match batch.and_then(|b| Ok(as_sent(b, &wire_format)?)) {
-                Ok(batch) => (0..batch.num_rows())
-                    .map(|row| {
-                        for (col, field) in fields.iter().enumerate() {
-                            arrow_pg::encoder::encode_value(
-                                &mut encoder,
-                                batch.column(col),
-                                row,
-                                batch.schema_ref().field(col),
-                                field,
-                            )?;
-                        }
-                        let row = encoder.take_copy();
-                        Ok(match header.lock().expect("header lock").take() {
-                            Some(line) => CopyData::new([line.as_bytes(), &row.data].concat().into()),
-                            None => row,
-                        })
-                    })
-                    .collect(),
-                Err(e) => vec![Err(to_pg(Error::Query(e)))],
-            };
-            stream::iter(copied)
+            messages(sent(batch, &wire_format).and_then(|batch| {
+                let before_first = match batch.num_rows() {
+                    0 => None,
+                    _ => header.lock().expect("header lock").take(),
+                };
+                rows::copy_rows(&batch, &fields, &layout, before_first)
+            }))
         })
         .flatten()
         .chain(
             stream::once(async move { leftover_header.lock().expect("header lock").take() })
-                .filter_map(|line| async move { line.map(|l| Ok(CopyData::new(l.into()))) }),
+                .filter_map(|header| async move { header.map(|h| Ok(CopyData::new(h))) }),
         );
     Ok(Response::CopyOut(CopyResponse::new(code, columns, rows)))
+}
+
+/// A batch from the engine as the encoder sends it (see [`as_sent`]); a failure is the client's error.
+fn sent(batch: datafusion::error::Result<RecordBatch>, format: &Format) -> PgWireResult<RecordBatch> {
+    batch
+        .and_then(|batch| Ok(as_sent(batch, format)?))
+        .map_err(|e| to_pg(Error::Query(e)))
+}
+
+/// The messages of one batch, or its error as the stream's next item.
+fn messages<T>(
+    messages: PgWireResult<impl Iterator<Item = PgWireResult<T>>>,
+) -> impl futures::Stream<Item = PgWireResult<T>> {
+    match messages {
+        Ok(messages) => stream::iter(messages).left_stream(),
+        Err(e) => stream::iter(std::iter::once(Err(e))).right_stream(),
+    }
 }
 
 /// The wire description of a result about to stream; a type the wire cannot carry is a query error.
