@@ -297,11 +297,6 @@ fn copy_format(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> Result<Co
             other => return Err(RouteError::Unsupported(format!("COPY option {other}"))),
         }
     }
-    if delimiter.is_some_and(|c| !c.is_ascii()) {
-        return Err(RouteError::Syntax(
-            "COPY delimiter must be a single one-byte character: use an ASCII character such as ',' or '|'".into(),
-        ));
-    }
     match kind.as_str() {
         "text" => Ok(CopyFormat::Text {
             delimiter: delimiter.unwrap_or('\t'),
@@ -583,6 +578,33 @@ mod tests {
             number_parameters("SELECT ?", ParameterStyle::Numbered).unwrap(),
             "SELECT ?"
         );
+    }
+
+    #[test]
+    fn copy_formats_as_postgres_reads_them() {
+        let format = |sql: &str| match route_one(sql) {
+            Ok(Routed::CopyOut { format, .. }) => Ok(format),
+            Ok(other) => panic!("{sql} routed as {other:?}"),
+            Err(e) => Err(e),
+        };
+        assert_eq!(
+            format("COPY (SELECT 1) TO STDOUT WITH (FORMAT csv, DELIMITER '|', HEADER)").unwrap(),
+            CopyFormat::Csv {
+                delimiter: '|',
+                null: String::new(),
+                header: true
+            }
+        );
+        assert_eq!(
+            format("COPY sales TO STDOUT").unwrap(),
+            CopyFormat::Text {
+                delimiter: '\t',
+                null: "\\N".into()
+            }
+        );
+        // The parser takes one byte only, as PostgreSQL does (the wire writes the delimiter as that byte).
+        let multibyte = format("COPY sales TO STDOUT WITH (DELIMITER 'é')").unwrap_err();
+        assert!(matches!(multibyte, RouteError::Syntax(_)), "{multibyte}");
     }
 
     #[test]

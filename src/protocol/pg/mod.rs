@@ -710,6 +710,7 @@ fn copy_out(stream: SendableRecordBatchStream, format: &CopyFormat) -> Result<Re
             CopyLayout::Binary,
             Some(rows::binary_copy_header()),
         ),
+        // The router's delimiter is one byte: the SQL parser takes no other.
         CopyFormat::Text { delimiter, null } => {
             let layout = CopyLayout::Text {
                 delimiter: *delimiter as u8,
