@@ -35,10 +35,12 @@ pub struct UntilSync<H>(pub Arc<H>);
 /// A client whose flush waits for the real one's (see the module's documentation).
 struct Held<'a, C>(&'a mut C);
 
-/// The impl, its message handlers written out by the macro (async_trait must see them expanded) as the wrapped
-/// handler's on a [`Held`] client.
-macro_rules! held {
-    ($($method:ident($message:ty)),*) => {
+/// The impl: each method the wrapped handler's, the message handlers (`held`) given a [`Held`] client, the rest
+/// (`plain`) the client as it is. Written out by a macro because async_trait must see the methods expanded.
+macro_rules! delegate {
+    (@client held $client:ident) => { &mut Held($client) };
+    (@client plain $client:ident) => { $client };
+    ($($how:ident $method:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
         #[async_trait]
         impl<H: ExtendedQueryHandler> ExtendedQueryHandler for UntilSync<H> {
             type Statement = H::Statement;
@@ -49,70 +51,30 @@ macro_rules! held {
             }
 
             $(
-            async fn $method<C>(&self, client: &mut C, message: $message) -> PgWireResult<()>
+            async fn $method<C>(&self, client: &mut C, $($arg: $ty),*) -> PgWireResult<$ret>
             where
                 C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
                 C::PortalStore: PortalStore<Statement = Self::Statement>,
                 C::Error: Debug,
                 PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
             {
-                self.0.$method(&mut Held(client), message).await
+                self.0.$method(delegate!(@client $how client), $($arg),*).await
             }
             )*
-
-            async fn do_describe_statement<C>(
-                &self,
-                client: &mut C,
-                statement: &StoredStatement<Self::Statement>,
-            ) -> PgWireResult<DescribeStatementResponse>
-            where
-                C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-                C::PortalStore: PortalStore<Statement = Self::Statement>,
-                C::Error: Debug,
-                PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-            {
-                self.0.do_describe_statement(client, statement).await
-            }
-
-            async fn do_describe_portal<C>(
-                &self,
-                client: &mut C,
-                portal: &Portal<Self::Statement>,
-            ) -> PgWireResult<DescribePortalResponse>
-            where
-                C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-                C::PortalStore: PortalStore<Statement = Self::Statement>,
-                C::Error: Debug,
-                PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-            {
-                self.0.do_describe_portal(client, portal).await
-            }
-
-            async fn do_query<C>(
-                &self,
-                client: &mut C,
-                portal: &Portal<Self::Statement>,
-                max_rows: usize,
-            ) -> PgWireResult<Response>
-            where
-                C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
-                C::PortalStore: PortalStore<Statement = Self::Statement>,
-                C::Error: Debug,
-                PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
-            {
-                self.0.do_query(client, portal, max_rows).await
-            }
         }
     };
 }
 
-held!(
-    on_parse(Parse),
-    on_bind(Bind),
-    on_execute(Execute),
-    on_describe(Describe),
-    on_close(Close)
-);
+delegate! {
+    held on_parse(message: Parse) -> ();
+    held on_bind(message: Bind) -> ();
+    held on_execute(message: Execute) -> ();
+    held on_describe(message: Describe) -> ();
+    held on_close(message: Close) -> ();
+    plain do_describe_statement(statement: &StoredStatement<Self::Statement>) -> DescribeStatementResponse;
+    plain do_describe_portal(portal: &Portal<Self::Statement>) -> DescribePortalResponse;
+    plain do_query(portal: &Portal<Self::Statement>, max_rows: usize) -> Response;
+}
 
 impl<C: Sink<PgWireBackendMessage> + Unpin> Sink<PgWireBackendMessage> for Held<'_, C> {
     type Error = C::Error;
