@@ -220,8 +220,8 @@ enum Values {
     LargeUtf8(LargeStringArray),
     Utf8View(StringViewArray),
     Date32(Date32Array, FieldFormat),
-    /// Text only (binary numerics go through arrow-pg).
-    DecimalText(Decimal128Array, u32),
+    /// With its scale.
+    Decimal(Decimal128Array, u32, FieldFormat),
     /// Binary only (PostgreSQL's text form of floats depends on `extra_float_digits`).
     Float64Binary(Float64Array),
     /// Any other type, written by arrow-pg.
@@ -246,8 +246,8 @@ impl Column {
             DataType::Date32 if plain && *pg_type == Type::DATE && (!text || iso_dates(info.format_options())) => {
                 Values::Date32(array.as_primitive().clone(), format)
             }
-            DataType::Decimal128(_, scale) if plain && text && *scale >= 0 && *pg_type == Type::NUMERIC => {
-                Values::DecimalText(array.as_primitive().clone(), *scale as u32)
+            DataType::Decimal128(_, scale) if plain && *scale >= 0 && *pg_type == Type::NUMERIC => {
+                Values::Decimal(array.as_primitive().clone(), *scale as u32, format)
             }
             DataType::Float64 if plain && !text && *pg_type == Type::FLOAT8 => {
                 Values::Float64Binary(array.as_primitive().clone())
@@ -300,7 +300,10 @@ impl Column {
                     (false, None) => return self.by_arrow_pg(row, out),
                 }
             }
-            Values::DecimalText(array, scale) => put_decimal(out, array.value(row), *scale),
+            Values::Decimal(array, scale, format) => match binary(format) {
+                true => put_numeric(out, array.value(row), *scale),
+                false => put_decimal(out, array.value(row), *scale),
+            },
             Values::Float64Binary(array) => out.put_f64(array.value(row)),
             Values::Other => return self.by_arrow_pg(row, out),
         }
@@ -345,6 +348,53 @@ fn put_decimal(out: &mut BytesMut, value: i128, scale: u32) {
     let fraction = digits.format(magnitude % unit);
     out.put_bytes(b'0', scale as usize - fraction.len());
     out.put_slice(fraction.as_bytes());
+}
+
+/// A Decimal128 as PostgreSQL's binary numeric: base-10000 digits (most significant first, none of them leading or
+/// trailing zeros), the weight of the first, the sign and the display scale.
+fn put_numeric(out: &mut BytesMut, value: i128, scale: u32) {
+    const BASE: u128 = 10_000;
+    let magnitude = value.unsigned_abs();
+    let unit = 10u128.pow(scale);
+    let (mut integer, mut fraction) = (magnitude / unit, magnitude % unit);
+    // Least significant first: the fraction's groups (the last padded with zeros on its right), then the integer's.
+    // 39 decimal digits each side at most: 10 groups each.
+    let mut digits = [0i16; 20];
+    let mut count = 0;
+    let fraction_groups = scale.div_ceil(4);
+    if fraction_groups > 0 {
+        let pad = fraction_groups * 4 - scale;
+        let last = 10u128.pow(4 - pad);
+        digits[count] = ((fraction % last) * 10u128.pow(pad)) as i16;
+        count += 1;
+        fraction /= last;
+        for _ in 1..fraction_groups {
+            digits[count] = (fraction % BASE) as i16;
+            count += 1;
+            fraction /= BASE;
+        }
+    }
+    let mut weight = -1i16;
+    while integer > 0 {
+        digits[count] = (integer % BASE) as i16;
+        count += 1;
+        integer /= BASE;
+        weight += 1;
+    }
+    let mut high = count;
+    while high > 0 && digits[high - 1] == 0 {
+        high -= 1;
+        weight -= 1;
+    }
+    let low = digits[..high].iter().take_while(|d| **d == 0).count();
+    let used = &digits[low..high];
+    out.put_i16(used.len() as i16);
+    out.put_i16(if used.is_empty() { 0 } else { weight });
+    out.put_u16(if value < 0 { 0x4000 } else { 0 });
+    out.put_u16(scale as u16);
+    for digit in used.iter().rev() {
+        out.put_i16(*digit);
+    }
 }
 
 /// `YYYY-MM-DD` of a day since 1970-01-01, for years 1 to 9999.
@@ -627,6 +677,24 @@ mod tests {
             put_decimal(&mut out, value, scale);
             assert_eq!(std::str::from_utf8(&out).unwrap(), text);
         }
+    }
+
+    #[test]
+    fn binary_numerics_as_postgres_sends_them() {
+        let numeric = |value, scale| {
+            let mut out = BytesMut::new();
+            put_numeric(&mut out, value, scale);
+            out.chunks(2)
+                .map(|pair| i16::from_be_bytes([pair[0], pair[1]]))
+                .collect::<Vec<_>>()
+        };
+        // [ndigits, weight, sign, dscale, digits…]: 1000000.00 is 100 × 10000¹; -0.0105 is 105 × 10000⁻¹ (no trailing
+        // zero group); 0.00 has no digits; zero groups inside stay; a number past rust_decimal's 96 bits still fits.
+        assert_eq!(numeric(100_000_000, 2), [1, 1, 0, 2, 100]);
+        assert_eq!(numeric(-105, 4), [1, -1, 0x4000, 4, 105]);
+        assert_eq!(numeric(0, 2), [0, 0, 0, 2]);
+        assert_eq!(numeric(-1_000_000_001, 1), [4, 2, 0x4000, 1, 1, 0, 0, 1000]);
+        assert_eq!(numeric(10i128.pow(37), 0), [1, 9, 0, 0, 10]);
     }
 
     #[test]
