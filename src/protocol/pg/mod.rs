@@ -1,5 +1,8 @@
 //! The PostgreSQL wire protocol (pgwire): SCRAM-SHA-256 authentication, simple and extended query protocols, and
 //! Arrow batches encoded to DataRows as they stream out of the engine.
+//!
+//! - [`rows`]: DataRow and COPY rows written from the Arrow arrays into one buffer.
+//! - [`until_sync`]: the extended protocol's replies written once, at Sync or Flush.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
