@@ -213,16 +213,9 @@ impl PgFrontend {
     }
 }
 
-impl PgWireServerHandlers for PgFrontend {
-    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
-        self.parser.clone()
-    }
-
-    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
-        self.extended.clone()
-    }
-
-    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+impl PgFrontend {
+    /// SCRAM-SHA-256 against the deployment's users (read at each login).
+    fn scram_startup(&self) -> Arc<impl StartupHandler> {
         let auth = Arc::new(UserDirectory {
             deployment: self.deployment.clone(),
         });
@@ -236,10 +229,6 @@ impl PgWireServerHandlers for PgFrontend {
         }
         Arc::new(SASLAuthStartupHandler::new(Arc::new(StartupParameters)).with_scram(scram))
     }
-
-    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
-        self.sessions.clone()
-    }
 }
 
 /// One connection's handlers: the shared front end, plus a signal when this connection has authenticated (what
@@ -251,23 +240,23 @@ struct Connection {
 
 impl PgWireServerHandlers for Connection {
     fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
-        self.frontend.simple_query_handler()
+        self.frontend.parser.clone()
     }
 
     fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
-        self.frontend.extended_query_handler()
+        self.frontend.extended.clone()
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         Arc::new(SignalAuthenticated {
-            inner: self.frontend.startup_handler(),
+            inner: self.frontend.scram_startup(),
             authenticated: self.authenticated.clone(),
             frontend: self.frontend.clone(),
         })
     }
 
     fn cancel_handler(&self) -> Arc<impl CancelHandler> {
-        self.frontend.cancel_handler()
+        self.frontend.sessions.clone()
     }
 }
 
