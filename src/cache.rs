@@ -9,6 +9,7 @@
 //! `SELECT * FROM semgate_cache_stats()` shows hits, misses, evictions, entries and bytes.
 
 use std::fmt::Write;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -89,13 +90,39 @@ pub enum Memo {
     Bound { plan: u64, parameters: Vec<ScalarValue> },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// What an answer is kept by. A hit (a repeated statement, found through its memo) only looks its key up: the key's
+/// hash is taken once when it is made, and clones share the rendered plan, rather than hashing and copying kilobytes
+/// of plan text at every hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct CacheKey {
+    /// The hash of the fields below, taken once (see [`CacheKey::new`]).
+    hash: u64,
     /// The optimized plan, rendered; literals (bound parameters included) are part of it.
-    plan: String,
+    plan: Arc<str>,
     /// Who may see the entry: the policy context it was computed under.
-    policy: String,
+    policy: Arc<str>,
     model_version: u64,
+}
+
+impl CacheKey {
+    fn new(plan: String, policy: &str, model_version: u64) -> Self {
+        let (plan, policy): (Arc<str>, Arc<str>) = (plan.into(), policy.into());
+        let mut hasher = std::hash::DefaultHasher::new();
+        (&plan, &policy, model_version).hash(&mut hasher);
+        Self {
+            hash: hasher.finish(),
+            plan,
+            policy,
+            model_version,
+        }
+    }
+}
+
+/// Equal keys have equal fields, hence the same hash taken from them.
+impl Hash for CacheKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
 }
 
 struct Entry {
@@ -218,11 +245,7 @@ impl ResultCache {
         let schema = Engine::result_schema(&plan);
         // Optimized once: the key is the optimized plan, and a miss runs it as it is.
         let optimized = Engine::optimize(ctx, &plan)?;
-        let key = CacheKey {
-            plan: fingerprint(&optimized),
-            policy: policy.to_string(),
-            model_version: self.model_version,
-        };
+        let key = CacheKey::new(fingerprint(&optimized), policy, self.model_version);
         if let Some(memo) = memo {
             self.memo
                 .insert((memo, policy.to_string()), (key.clone(), schema.clone()));

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -31,6 +31,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::distributed::{Cluster, is_distributed};
 use crate::error::Interrupted;
+use crate::metrics::METRICS;
 
 use crate::semantic::SemanticModel;
 use crate::semantic::access::Identity;
@@ -273,7 +274,10 @@ impl Engine {
     /// Analyze (semantic rewrite first) and optimize: what [`Engine::execute_optimized`] runs and the result cache
     /// keys on.
     pub fn optimize(ctx: &SessionContext, plan: &LogicalPlan) -> Result<LogicalPlan> {
-        ctx.state().optimize(plan)
+        let planning = Instant::now();
+        let optimized = ctx.state().optimize(plan)?;
+        METRICS.planned("optimize", planning.elapsed());
+        Ok(optimized)
     }
 
     /// [`Engine::optimize`], then [`Engine::execute_optimized`].
@@ -305,7 +309,9 @@ impl Engine {
             // loading) sees the same rows in the same order every time. Repartitioning them only costs.
             state.config_mut().options_mut().execution.target_partitions = 1;
         }
+        let planning = Instant::now();
         let physical = state.query_planner().create_physical_plan(optimized, &state).await?;
+        METRICS.planned("physical", planning.elapsed());
         let cluster = is_distributed(&physical)
             .then(|| state.config().get_extension::<Cluster>())
             .flatten();

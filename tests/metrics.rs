@@ -126,6 +126,9 @@ async fn metrics_move_by_exactly_what_was_done() {
         // the first Parse of the prepared text, the Flight query; the second Parse found the plan.
         ("semgate_plan_cache_hits_total", 1.0),
         ("semgate_plan_cache_misses_total", 5.0),
+        // Planned and run by the engine: the first simple query, the first run of the prepared text, the Flight query.
+        (r#"semgate_planning_duration_seconds_count{stage="optimize"}"#, 3.0),
+        (r#"semgate_planning_duration_seconds_count{stage="physical"}"#, 3.0),
         // The wrong password's connection and the good one.
         (r#"semgate_connections_total{protocol="pg"}"#, 2.0),
         (r#"semgate_connections_total{protocol="flight"}"#, 1.0),
