@@ -15,8 +15,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::UInt64Array;
+use datafusion::arrow::array::{ArrayRef, AsArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{Session, TableFunctionImpl, TableProvider};
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
@@ -317,7 +318,7 @@ impl ResultCache {
             .map_err(failed)?;
         let (mut batches, mut bytes) = (Vec::new(), 0u64);
         while let Some(batch) = stream.next().await {
-            let batch = batch.map_err(failed)?;
+            let batch = compacted(batch.map_err(failed)?).map_err(|e| failed(e.into()))?;
             bytes += batch.get_array_memory_size() as u64;
             batches.push(batch);
             if bytes > self.max_entry_bytes {
@@ -379,6 +380,27 @@ impl ResultCache {
             ],
         )?)
     }
+}
+
+/// `batch` holding only the bytes its rows use. A string-view column points into the buffers it was read or built
+/// from (a Parquet page, an aggregation's group values), shared by the batches of one result: kept as it is, each
+/// entry would pin those buffers and be weighed at their full size once per batch (a 55 MB answer weighed as
+/// gigabytes, too large to keep).
+fn compacted(batch: RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
+    let is_view = |column: &ArrayRef| matches!(column.data_type(), DataType::Utf8View | DataType::BinaryView);
+    if !batch.columns().iter().any(is_view) {
+        return Ok(batch);
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .map(|column| match column.data_type() {
+            DataType::Utf8View => Arc::new(column.as_string_view().gc()) as ArrayRef,
+            DataType::BinaryView => Arc::new(column.as_binary_view().gc()) as ArrayRef,
+            _ => column.clone(),
+        })
+        .collect();
+    RecordBatch::try_new(batch.schema(), columns)
 }
 
 /// The plan as the key sees it: rendered without the result's column names (they do not change values), so
@@ -496,5 +518,34 @@ impl TableProvider for CacheStatsTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let snapshot = MemTable::try_new(stats_schema(), vec![vec![self.0.stats_batch().await?]])?;
         snapshot.scan(state, projection, filters, limit).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::StringViewArray;
+
+    #[test]
+    fn kept_batches_hold_only_the_bytes_their_rows_use() {
+        // Two batches of three rows each, sharing one string-view array of many long strings (as the batches of
+        // one result share the buffers they were cut from).
+        let long: Vec<String> = (0..10_000)
+            .map(|i| format!("a value long enough to be stored out of line {i}"))
+            .collect();
+        let shared: ArrayRef = Arc::new(StringViewArray::from_iter_values(long.iter()));
+        let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8View, false)]));
+        let batches = [0, 5_000]
+            .map(|offset| RecordBatch::try_new(schema.clone(), vec![shared.slice(offset, 3)]).expect("batch"));
+        for batch in batches {
+            let whole = batch.get_array_memory_size();
+            let kept = compacted(batch.clone()).expect("compacted");
+            assert_eq!(kept, batch, "same rows");
+            assert!(
+                kept.get_array_memory_size() * 100 < whole,
+                "{} bytes kept of {whole}",
+                kept.get_array_memory_size()
+            );
+        }
     }
 }
