@@ -8,6 +8,7 @@
 //! identical misses run once (single flight). A result larger than an entry may be is streamed through and not kept.
 //! `SELECT * FROM semgate_cache_stats()` shows hits, misses, evictions, entries and bytes.
 
+use std::collections::HashSet;
 use std::fmt::Write;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{ArrayRef, AsArray, UInt64Array};
+use datafusion::arrow::array::{ArrayData, ArrayRef, AsArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -316,16 +317,20 @@ impl ResultCache {
         let mut stream = Engine::execute_optimized(ctx, &plan, schema, cancel, timeout)
             .await
             .map_err(failed)?;
-        let (mut batches, mut bytes) = (Vec::new(), 0u64);
+        let (mut batches, mut held) = (Vec::new(), HeldBuffers::default());
         while let Some(batch) = stream.next().await {
             let batch = compacted(batch.map_err(failed)?).map_err(|e| failed(e.into()))?;
-            bytes += batch.get_array_memory_size() as u64;
+            held.add(&batch);
             batches.push(batch);
-            if bytes > self.max_entry_bytes {
+            if held.bytes > self.max_entry_bytes {
                 return Err(Unfilled::TooLarge(Mutex::new(Some((batches, stream)))));
             }
         }
-        Ok(Arc::new(Entry { batches, bytes, ttl }))
+        Ok(Arc::new(Entry {
+            batches,
+            bytes: held.bytes,
+            ttl,
+        }))
     }
 
     /// How long the answer of `plan` may be kept: `None` when it must not be (it reads no semantic view, or calls
@@ -382,10 +387,37 @@ impl ResultCache {
     }
 }
 
+/// The memory an answer's batches hold: each buffer once, however many batches share it. An aggregation emits its
+/// groups as one batch cut into slices, and each slice's `get_array_memory_size` is the whole buffer's (a 55 MB
+/// answer of 74 batches weighed 4 GB).
+#[derive(Default)]
+struct HeldBuffers {
+    seen: HashSet<usize>,
+    bytes: u64,
+}
+
+impl HeldBuffers {
+    fn add(&mut self, batch: &RecordBatch) {
+        for column in batch.columns() {
+            self.add_data(&column.to_data());
+        }
+    }
+
+    fn add_data(&mut self, data: &ArrayData) {
+        for buffer in data.buffers().iter().chain(data.nulls().map(|n| n.buffer())) {
+            if self.seen.insert(buffer.data_ptr().as_ptr() as usize) {
+                self.bytes += buffer.capacity() as u64;
+            }
+        }
+        for child in data.child_data() {
+            self.add_data(child);
+        }
+    }
+}
+
 /// `batch` holding only the bytes its rows use. A string-view column points into the buffers it was read or built
-/// from (a Parquet page, an aggregation's group values), shared by the batches of one result: kept as it is, each
-/// entry would pin those buffers and be weighed at their full size once per batch (a 55 MB answer weighed as
-/// gigabytes, too large to keep).
+/// from (a Parquet page, an aggregation's group values): kept as it is, a five-row answer would pin, and be weighed
+/// at, a whole page.
 fn compacted(batch: RecordBatch) -> std::result::Result<RecordBatch, ArrowError> {
     let is_view = |column: &ArrayRef| matches!(column.data_type(), DataType::Utf8View | DataType::BinaryView);
     if !batch.columns().iter().any(is_view) {
@@ -547,5 +579,19 @@ mod tests {
                 kept.get_array_memory_size()
             );
         }
+    }
+
+    #[test]
+    fn an_answer_is_weighed_by_the_buffers_it_holds_each_once() {
+        // One batch cut into ten slices, as an aggregation emits its groups.
+        let values: ArrayRef = Arc::new(UInt64Array::from_iter_values(0..100_000));
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::UInt64, false)]));
+        let whole = RecordBatch::try_new(schema, vec![values]).expect("batch");
+        let slices: Vec<RecordBatch> = (0..10).map(|i| whole.slice(i * 10_000, 10_000)).collect();
+        let mut held = HeldBuffers::default();
+        slices.iter().for_each(|slice| held.add(slice));
+        // 100,000 eight-byte values: the one buffer, once (each slice alone reports all of it).
+        assert_eq!(held.bytes, 800_000);
+        assert!(slices.iter().all(|slice| slice.get_array_memory_size() >= 800_000));
     }
 }
