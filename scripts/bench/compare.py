@@ -200,19 +200,17 @@ def compare_planning(table, ours, admin):
         cur.execute(TWO_GRAINS.format(next(counter)))
         cur.fetchall()
     after = planning_buckets(admin)
-    stages = {}
-    for stage in ("optimize", "physical"):
-        zero = [(bound, 0) for bound, _ in after[stage]]
-        stages[stage] = bucket_median(before.get(stage, zero), after[stage])
+    stages = {stage: bucket_median(before[stage], after[stage]) for stage in ("optimize", "physical")}
     table.add(f"same query run, planning as the gateway times it (p50 optimize {stages['optimize']:.2f} ms + "
               f"p50 physical {stages['physical']:.2f} ms; peer: the goal)", sum(stages.values()), 2.0, "ms", False)
 
 
 def planning_buckets(admin):
-    """{stage: [(upper bound in ms, cumulative count)]} of semgate_planning_duration_seconds, from /metrics."""
-    text = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=10).read().decode()
+    """{stage: [(upper bound in ms, cumulative count)]} of semgate_planning_duration_seconds (the EXPLAINs before
+    made both stages' series)."""
     buckets = {}
-    for labels, count in re.findall(r'^semgate_planning_duration_seconds_bucket\{([^}]*)\} (\d+)', text, re.M):
+    for labels, count in re.findall(r'^semgate_planning_duration_seconds_bucket\{([^}]*)\} (\d+)', scrape(admin),
+                                    re.M):
         labels = dict(re.findall(r'(\w+)="([^"]*)"', labels))
         buckets.setdefault(labels["stage"], []).append((float(labels["le"]) * 1e3, int(count)))
     return buckets
@@ -276,8 +274,12 @@ def compare_flight_transfer(table, args):
 
 
 def cache_hits(admin):
-    text = urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=10).read().decode()
-    return int(float(re.search(r"^semgate_cache_hits_total (\S+)", text, re.M).group(1)))
+    return int(float(re.search(r"^semgate_cache_hits_total (\S+)", scrape(admin), re.M).group(1)))
+
+
+def scrape(admin):
+    """The gateway's metrics, in Prometheus' text format."""
+    return urllib.request.urlopen(f"http://127.0.0.1:{admin}/metrics", timeout=10).read().decode()
 
 
 def compare_memory(table, args):
