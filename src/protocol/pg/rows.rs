@@ -12,6 +12,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int16Array, Int32Array,
     Int64Array, LargeStringArray, RecordBatch, StringArray, StringViewArray,
 };
+use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, FieldRef};
 use pgwire::api::Type;
 use pgwire::api::results::{FieldFormat, FieldInfo};
@@ -87,7 +88,8 @@ struct RowWriter {
     columns: Vec<Column>,
     /// Where rows are written and split off.
     buffer: BytesMut,
-    /// One value's text, before COPY escapes or quotes it.
+    /// A COPY value that must be escaped or quoted, copied aside while it is rewritten (values are written straight
+    /// into `buffer`, and few need it).
     scratch: BytesMut,
 }
 
@@ -148,13 +150,24 @@ impl RowWriter {
             if i > 0 {
                 self.buffer.put_u8(delimiter);
             }
-            self.scratch.clear();
-            if !column.write(row, &mut self.scratch)? {
+            let start = self.buffer.len();
+            if !column.write(row, &mut self.buffer)? {
                 self.buffer.put_slice(null.as_bytes());
-            } else if csv {
-                csv_value(&self.scratch, delimiter, null, &mut self.buffer);
-            } else {
-                text_value(&self.scratch, delimiter, &mut self.buffer);
+                continue;
+            }
+            let value = &self.buffer[start..];
+            let rewrite = match csv {
+                true => csv_needs_quotes(value, delimiter, null),
+                false => text_needs_escapes(value, delimiter),
+            };
+            if rewrite {
+                self.scratch.clear();
+                self.scratch.extend_from_slice(value);
+                self.buffer.truncate(start);
+                match csv {
+                    true => csv_quoted(&self.scratch, &mut self.buffer),
+                    false => text_escaped(&self.scratch, delimiter, &mut self.buffer),
+                }
             }
         }
         self.buffer.put_u8(b'\n');
@@ -162,13 +175,16 @@ impl RowWriter {
     }
 }
 
-/// A value in COPY's text format: backslash, newline, carriage return, tab and the delimiter escaped.
-fn text_value(value: &[u8], delimiter: u8, out: &mut BytesMut) {
-    let special = |b: &u8| matches!(b, b'\\' | b'\n' | b'\r' | b'\t') || *b == delimiter;
-    if !value.iter().any(special) {
-        out.put_slice(value);
-        return;
-    }
+/// Whether a value in COPY's text format needs backslashes: it holds a backslash, newline, carriage return, tab or
+/// the delimiter.
+fn text_needs_escapes(value: &[u8], delimiter: u8) -> bool {
+    value
+        .iter()
+        .any(|b| matches!(b, b'\\' | b'\n' | b'\r' | b'\t') || *b == delimiter)
+}
+
+/// A value in COPY's text format with those bytes escaped.
+fn text_escaped(value: &[u8], delimiter: u8, out: &mut BytesMut) {
     for &byte in value {
         match byte {
             b'\n' => out.put_slice(b"\\n"),
@@ -181,17 +197,17 @@ fn text_value(value: &[u8], delimiter: u8, out: &mut BytesMut) {
     }
 }
 
-/// A value in CSV, quoted as PostgreSQL quotes it: when it holds the delimiter, a quote, a line break, or reads as
-/// the NULL string (so `''` stays apart from NULL under the default empty NULL string).
-fn csv_value(value: &[u8], delimiter: u8, null: &str, out: &mut BytesMut) {
-    let quoted = value == null.as_bytes()
+/// Whether a value in CSV is quoted, as PostgreSQL quotes it: when it holds the delimiter, a quote, a line break, or
+/// reads as the NULL string (so `''` stays apart from NULL under the default empty NULL string).
+fn csv_needs_quotes(value: &[u8], delimiter: u8, null: &str) -> bool {
+    value == null.as_bytes()
         || value
             .iter()
-            .any(|b| matches!(b, b'"' | b'\n' | b'\r') || *b == delimiter);
-    if !quoted {
-        out.put_slice(value);
-        return;
-    }
+            .any(|b| matches!(b, b'"' | b'\n' | b'\r') || *b == delimiter)
+}
+
+/// A value in CSV, quoted (its quotes doubled).
+fn csv_quoted(value: &[u8], out: &mut BytesMut) {
     out.put_u8(b'"');
     for &byte in value {
         if byte == b'"' {
@@ -205,6 +221,8 @@ fn csv_value(value: &[u8], delimiter: u8, null: &str, out: &mut BytesMut) {
 /// One column of a batch: its array downcast once, and what arrow-pg needs for the values it writes.
 struct Column {
     values: Values,
+    /// The array's validity, asked once per value without a call through `dyn Array`.
+    nulls: Option<NullBuffer>,
     array: ArrayRef,
     field: FieldRef,
     info: FieldInfo,
@@ -256,6 +274,7 @@ impl Column {
         };
         Self {
             values,
+            nulls: array.nulls().cloned(),
             array: array.clone(),
             field: field.clone(),
             info: info.clone(),
@@ -264,7 +283,7 @@ impl Column {
 
     /// Write the value at `row` (text or binary, as its field says); false for NULL (nothing written).
     fn write(&self, row: usize, out: &mut BytesMut) -> PgWireResult<bool> {
-        if self.array.is_null(row) {
+        if self.nulls.as_ref().is_some_and(|nulls| nulls.is_null(row)) {
             return Ok(false);
         }
         let binary = |format: &FieldFormat| *format == FieldFormat::Binary;
