@@ -54,8 +54,9 @@ pub struct Lasting {
     pub audit: Arc<AuditLog>,
     /// Open sessions by user, for the users' `max_connections`.
     open: Arc<Mutex<HashMap<String, usize>>>,
-    /// The memory pool (`memory_limit`), spill files and cluster every engine shares, across reloads too.
-    shared: Shared,
+    /// The memory pool (`memory_limit`), spill files, file listings and cluster every engine shares, across reloads
+    /// too.
+    pub shared: Shared,
 }
 
 impl Lasting {

@@ -12,6 +12,7 @@ use datafusion::catalog::information_schema::InformationSchemaProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{FairSpillPool, MemoryLimit, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -51,12 +52,27 @@ pub const SERVER_VERSION: &str = concat!("15.0 (semgate ", env!("CARGO_PKG_VERSI
 /// grew the process by ~500 MB under `memory_limit: 256MB`; 16 per pass keeps it near 300 MB and is no slower.
 const SPILL_MERGE_FAN_IN: usize = 16;
 
+/// How long a table's directory listing is reused. DataFusion keeps listings for ever by default, so a file added
+/// to a table's directory (a new day's partition) was never read until a restart; listing once per query costs a
+/// LIST request per scan on object storage.
+const FILE_LISTING_TTL: Duration = Duration::from_secs(10);
+
 /// What every engine of the gateway shares, across reloads too: the memory pool and spill files (see
 /// [`Engine::runtime`]) and the cluster heavy queries are spread over, if any.
 #[derive(Clone, Default)]
 pub struct Shared {
     pub runtime: Arc<RuntimeEnv>,
     pub cluster: Option<Arc<Cluster>>,
+}
+
+impl Shared {
+    /// Forget which files the tables' directories held, so that the model a reload serves sees files added since
+    /// at once rather than after [`FILE_LISTING_TTL`].
+    pub fn forget_file_listings(&self) {
+        if let Some(listings) = self.runtime.cache_manager.get_list_files_cache() {
+            listings.clear();
+        }
+    }
 }
 
 pub struct Engine {
@@ -173,8 +189,10 @@ impl Engine {
     /// operator (aggregation, sort, join) a fair share and makes it spill to files under `spill_dir` when its share
     /// is used; a query that still cannot fit fails with SQLSTATE 53200. Without a limit, DataFusion's unbounded pool.
     pub fn runtime(memory_limit: Option<u64>, spill_dir: &std::path::Path) -> Result<Arc<RuntimeEnv>> {
+        let builder = RuntimeEnvBuilder::new()
+            .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_ttl(Some(FILE_LISTING_TTL)));
         let Some(limit) = memory_limit else {
-            return Ok(Arc::new(RuntimeEnv::default()));
+            return builder.build_arc();
         };
         std::fs::create_dir_all(spill_dir).map_err(|e| {
             DataFusionError::Execution(format!(
@@ -187,7 +205,7 @@ impl Engine {
             FairSpillPool::new(usize::try_from(limit).unwrap_or(usize::MAX)),
             std::num::NonZeroUsize::MIN.saturating_add(4),
         );
-        RuntimeEnvBuilder::new()
+        builder
             .with_memory_pool(Arc::new(pool))
             .with_disk_manager_builder(
                 DiskManagerBuilder::default()

@@ -136,6 +136,7 @@ impl Reloader {
             config.users = file.users;
         }
         let lasting = self.deployment.load().lasting.clone();
+        lasting.shared.forget_file_listings();
         let deployment = serve_model(&config, WhenUnreachable::Fail, self.late.clone(), lasting).await?;
         self.deployment.store(Arc::new(deployment));
         tracing::info!(

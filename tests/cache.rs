@@ -249,3 +249,55 @@ async fn a_model_reload_drops_cached_answers_and_refuses_a_broken_model() {
     let client = open().await;
     assert_eq!(cents(&rows(&client, sql).await[0][0]), 2 * total);
 }
+
+/// A table that is a directory: a file added to it (a new day's partition) is read once the model is reloaded, and
+/// without a reload once the directory's listing is older than its time to live (10 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_added_to_a_table_directory_are_read_after_a_reload_or_ten_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let shop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/shop");
+    let orders = dir.path().join("data/orders");
+    std::fs::create_dir_all(&orders).unwrap();
+    std::fs::copy(shop.join("semgate.yml"), dir.path().join("semgate.yml")).unwrap();
+    std::fs::copy(shop.join("data/customers.csv"), dir.path().join("data/customers.csv")).unwrap();
+    let model = std::fs::read_to_string(shop.join("model.yml")).unwrap();
+    let model = model.replacen("orders: orders.csv", "orders: orders/", 1);
+    std::fs::write(dir.path().join("model.yml"), model).unwrap();
+    // Each part holds the example's orders under ids of its own.
+    let original = std::fs::read_to_string(shop.join("data/orders.csv")).unwrap();
+    let (header, body) = original.split_once('\n').unwrap();
+    let per_part = body.lines().count();
+    let add_part = |part: usize| {
+        let renumbered: String = body.lines().map(|line| format!("{part}{line}\n")).collect();
+        std::fs::write(
+            orders.join(format!("part-{part}.csv")),
+            format!("{header}\n{renumbered}"),
+        )
+        .unwrap();
+    };
+    add_part(1);
+
+    let config = semgate::Config::from_file(&dir.path().join("semgate.yml")).unwrap();
+    let gateway = common::spawn_gateway(config);
+    let url = format!(
+        "postgres://owner:owner-secret@127.0.0.1:{}/shop",
+        gateway.pg_addr.port()
+    );
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.simple_query("SET semgate.cache = off").await.unwrap();
+    let count = || async {
+        rows(&client, "SELECT MEASURE(order_count) FROM shop_orders").await[0][0]
+            .parse::<usize>()
+            .unwrap()
+    };
+    assert_eq!(count().await, per_part);
+
+    add_part(2);
+    gateway.reloader.reload().await.expect("the model loads again");
+    assert_eq!(count().await, 2 * per_part, "the reload listed the directory again");
+
+    add_part(3);
+    tokio::time::sleep(std::time::Duration::from_secs(11)).await;
+    assert_eq!(count().await, 3 * per_part, "the listing expired");
+}
