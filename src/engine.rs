@@ -36,6 +36,7 @@ use crate::metrics::METRICS;
 
 use crate::semantic::SemanticModel;
 use crate::semantic::access::Identity;
+use crate::semantic::inner_joins::InnerJoinKeysRejectNulls;
 use crate::semantic::provider::{LateViews, SemanticViewTable, ViewSchema};
 use crate::semantic::rewrite::SemanticRewrite;
 use crate::source::pushdown::PushDownToSources;
@@ -115,6 +116,12 @@ impl Engine {
         rules.extend(Analyzer::new().rules);
         // Last, after DataFusion moved filters and limits down to the scans: what a database can run goes to it whole.
         let mut optimizer_rules = Optimizer::new().rules;
+        // Right after DataFusion's outer-join elimination, which makes the last join of a filtered chain inner.
+        let after = optimizer_rules
+            .iter()
+            .position(|rule| rule.name() == "eliminate_outer_join")
+            .map_or(0, |at| at + 1);
+        optimizer_rules.insert(after, Arc::new(InnerJoinKeysRejectNulls));
         optimizer_rules.push(Arc::new(PushDownToSources));
         // The model's buckets, where its file tables' scans look them up (the runtime is shared: a reload replaces them).
         for (url, store) in &model.object_stores {

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod compile;
+pub mod inner_joins;
 pub mod load;
 pub mod model;
 pub mod provider;
