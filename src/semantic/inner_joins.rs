@@ -131,107 +131,47 @@ mod tests {
         joins
     }
 
-    /// a LEFT JOIN b, then b's column matched by an inner join: b's row must exist.
-    fn chain(projected: &[&str], key: &str) -> LogicalPlan {
-        let left_join = scan("a")
-            .join(
-                scan("b").build().unwrap(),
-                JoinType::Left,
-                (vec!["a_k"], vec!["b_k"]),
-                None,
-            )
+    /// `plan` joined to `table`'s scan by `kind` on `key` = `table`_k.
+    fn joined(plan: LogicalPlanBuilder, kind: JoinType, key: &str, table: &str) -> LogicalPlanBuilder {
+        let right = scan(table).build().unwrap();
+        plan.join(right, kind, (vec![key], vec![format!("{table}_k")]), None)
             .unwrap()
-            .project(projected.iter().map(|c| col(*c)))
-            .unwrap()
-            .build()
-            .unwrap();
-        LogicalPlanBuilder::from(left_join)
-            .join(
-                scan("c").build().unwrap(),
-                JoinType::Inner,
-                (vec![key], vec!["c_k"]),
-                None,
-            )
-            .unwrap()
-            .build()
-            .unwrap()
+    }
+
+    /// `plan` (projected to `columns`) under an inner join on `key`.
+    fn under_inner_join(plan: LogicalPlanBuilder, columns: Vec<Expr>, key: &str) -> LogicalPlan {
+        let projected = plan.project(columns).unwrap();
+        joined(projected, JoinType::Inner, key, "z").build().unwrap()
+    }
+
+    /// a LEFT JOIN b ON a_k = b_k.
+    fn a_left_b() -> LogicalPlanBuilder {
+        joined(scan("a"), JoinType::Left, "a_k", "b")
     }
 
     #[test]
     fn an_inner_join_on_the_null_filled_side_makes_the_outer_join_inner() {
-        assert_eq!(
-            optimized(chain(&["a_v", "b_v"], "b_v")),
-            [JoinType::Inner, JoinType::Inner]
-        );
+        let plan = under_inner_join(a_left_b(), vec![col("a_v"), col("b_v")], "b_v");
+        assert_eq!(optimized(plan), [JoinType::Inner, JoinType::Inner]);
     }
 
     #[test]
     fn a_key_from_the_kept_side_leaves_the_outer_join() {
-        assert_eq!(
-            optimized(chain(&["a_v", "b_v"], "a_v")),
-            [JoinType::Inner, JoinType::Left]
-        );
+        let plan = under_inner_join(a_left_b(), vec![col("a_v"), col("b_v")], "a_v");
+        assert_eq!(optimized(plan), [JoinType::Inner, JoinType::Left]);
     }
 
     #[test]
     fn a_key_computed_by_a_projection_leaves_the_outer_join() {
-        let computed = scan("a")
-            .join(
-                scan("b").build().unwrap(),
-                JoinType::Left,
-                (vec!["a_k"], vec!["b_k"]),
-                None,
-            )
-            .unwrap()
-            .project([(col("b_v") + lit(1)).alias("x")])
-            .unwrap()
-            .build()
-            .unwrap();
-        let plan = LogicalPlanBuilder::from(computed)
-            .join(
-                scan("c").build().unwrap(),
-                JoinType::Inner,
-                (vec!["x"], vec!["c_k"]),
-                None,
-            )
-            .unwrap()
-            .build()
-            .unwrap();
+        let plan = under_inner_join(a_left_b(), vec![(col("b_v") + lit(1)).alias("x")], "x");
         assert_eq!(optimized(plan), [JoinType::Inner, JoinType::Left]);
     }
 
     #[test]
     fn a_chain_of_outer_joins_turns_inner_step_by_step() {
         // a LEFT b LEFT c, with c's column under an inner join: c's row must exist, hence b's (c joins on b_v).
-        let two = scan("a")
-            .join(
-                scan("b").build().unwrap(),
-                JoinType::Left,
-                (vec!["a_k"], vec!["b_k"]),
-                None,
-            )
-            .unwrap()
-            .join(
-                scan("c").build().unwrap(),
-                JoinType::Left,
-                (vec!["b_v"], vec!["c_k"]),
-                None,
-            )
-            .unwrap()
-            .project([col("a_v"), col("c_v")])
-            .unwrap()
-            .build()
-            .unwrap();
-        let plan = LogicalPlanBuilder::from(two)
-            .join(
-                scan("d").build().unwrap(),
-                JoinType::Inner,
-                (vec!["c_v"], vec!["d_k"]),
-                None,
-            )
-            .unwrap()
-            .build()
-            .unwrap();
+        let chain = joined(a_left_b(), JoinType::Left, "b_v", "c");
+        let plan = under_inner_join(chain, vec![col("a_v"), col("c_v")], "c_v");
         assert_eq!(optimized(plan), [JoinType::Inner, JoinType::Inner, JoinType::Inner]);
     }
 }
