@@ -354,6 +354,53 @@ async fn copy_out(client: &tokio_postgres::Client, sql: &str) -> Vec<u8> {
     chunks.concat()
 }
 
+/// Large batches are encoded on runtime workers, several at once: the rows must still arrive whole and in order, on
+/// COPY and on both query protocols.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_results_arrive_whole_and_in_order() {
+    let client = connect().await;
+    let query = "SELECT n FROM generate_series(1, 100000) AS t(n)";
+    let expected: Vec<i64> = (1..=100_000).collect();
+
+    for format in ["text", "csv"] {
+        let copied =
+            String::from_utf8(copy_out(&client, &format!("COPY ({query}) TO STDOUT (FORMAT {format})")).await).unwrap();
+        let copied: Vec<i64> = copied.lines().map(|line| line.parse().unwrap()).collect();
+        assert!(
+            copied == expected,
+            "COPY {format}: {} rows, not 1..=100000 in order",
+            copied.len()
+        );
+    }
+    let simple: Vec<i64> = client
+        .simple_query(query)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|message| match message {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(|n| n.parse().unwrap()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        simple == expected,
+        "simple protocol: {} rows, not 1..=100000 in order",
+        simple.len()
+    );
+    let extended: Vec<i64> = client
+        .query(query, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(
+        extended == expected,
+        "extended protocol: {} rows, not 1..=100000 in order",
+        extended.len()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_to_stdout_in_text_csv_and_binary() {
     let client = connect().await;

@@ -16,7 +16,7 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
-use futures::{Sink, SinkExt, StreamExt, stream};
+use futures::{FutureExt, Sink, SinkExt, StreamExt, stream};
 use pgwire::api::PgWireConnectionState;
 use pgwire::api::auth::sasl::SASLAuthStartupHandler;
 use pgwire::api::auth::sasl::scram::{ScramAuth, gen_salted_password};
@@ -676,10 +676,48 @@ fn encode(stream: SendableRecordBatchStream, format: &Format) -> Result<QueryRes
     let fields = result_fields(stream.schema().as_ref(), format)?;
     let row_fields = fields.clone();
     let row_format = format.clone();
-    let rows = stream
-        .map(move |batch| messages(sent(batch, &row_format).and_then(|batch| rows::data_rows(&batch, &row_fields))))
-        .flatten();
+    let rows = encoded_ahead(stream, move |batch| {
+        let fields = row_fields.clone();
+        let format = row_format.clone();
+        move || rows::data_rows(&sent(batch, &format)?, &fields)
+    });
     Ok(QueryResponse::new(fields, rows))
+}
+
+/// Batches with at least this many rows are encoded on a runtime worker of their own; smaller ones (a dashboard's
+/// answer, `SELECT 1`) where they arrive, since handing them over would cost more than writing them.
+const ROWS_ENCODED_APART: usize = 1024;
+/// How many large batches are encoded at once while the connection sends the rows before them.
+const BATCHES_ENCODED_AHEAD: usize = 2;
+
+/// The messages of a stream's batches, in order. Encoding is the wire's main cost on a bulk result, and done by the
+/// connection's task alone it would keep one core busy while the other waits; so each large batch is encoded on a
+/// worker while the rows of the one before it are sent. `prepare` runs in stream order (what must happen once, such
+/// as a COPY header taken by the first row, happens there) and returns the encoding.
+fn encoded_ahead<T, Encode>(
+    stream: SendableRecordBatchStream,
+    mut prepare: impl FnMut(datafusion::error::Result<RecordBatch>) -> Encode + Send + 'static,
+) -> impl futures::Stream<Item = PgWireResult<T>> + Send + 'static
+where
+    T: Send + 'static,
+    Encode: FnOnce() -> PgWireResult<Vec<T>> + Send + 'static,
+{
+    stream
+        .map(move |batch| {
+            let apart = matches!(&batch, Ok(batch) if batch.num_rows() >= ROWS_ENCODED_APART);
+            let encode = prepare(batch);
+            match apart {
+                true => tokio::spawn(async move { encode() })
+                    .map(|joined| joined.unwrap_or_else(|e| Err(PgWireError::ApiError(Box::new(e)))))
+                    .left_future(),
+                false => futures::future::ready(encode()).right_future(),
+            }
+        })
+        .buffered(BATCHES_ENCODED_AHEAD)
+        .flat_map(|messages| match messages {
+            Ok(messages) => stream::iter(messages.into_iter().map(Ok)).left_stream(),
+            Err(e) => stream::iter(std::iter::once(Err(e))).right_stream(),
+        })
 }
 
 /// PostgreSQL opens a cursor as a portal of the same name: psycopg 3 describes that portal before its first FETCH,
@@ -730,21 +768,18 @@ fn copy_out(stream: SendableRecordBatchStream, format: &CopyFormat) -> Result<Re
     // PostgreSQL's `COPY n` counts data rows only. Without rows it is sent alone when the stream ends.
     let header = Arc::new(Mutex::new(header));
     let leftover_header = header.clone();
-    let rows = stream
-        .map(move |batch| {
-            messages(sent(batch, &wire_format).and_then(|batch| {
-                let before_first = match batch.num_rows() {
-                    0 => None,
-                    _ => header.lock().expect("header lock").take(),
-                };
-                rows::copy_rows(&batch, &fields, &layout, before_first)
-            }))
-        })
-        .flatten()
-        .chain(
-            stream::once(async move { leftover_header.lock().expect("header lock").take() })
-                .filter_map(|header| async move { header.map(|h| Ok(CopyData::new(h))) }),
-        );
+    let rows = encoded_ahead(stream, move |batch| {
+        let before_first = match &batch {
+            Ok(batch) if batch.num_rows() > 0 => header.lock().expect("header lock").take(),
+            _ => None,
+        };
+        let (fields, layout, format) = (fields.clone(), layout.clone(), wire_format.clone());
+        move || rows::copy_rows(&sent(batch, &format)?, &fields, &layout, before_first)
+    })
+    .chain(
+        stream::once(async move { leftover_header.lock().expect("header lock").take() })
+            .filter_map(|header| async move { header.map(|h| Ok(CopyData::new(h))) }),
+    );
     Ok(Response::CopyOut(CopyResponse::new(code, columns, rows)))
 }
 
@@ -753,16 +788,6 @@ fn sent(batch: datafusion::error::Result<RecordBatch>, format: &Format) -> PgWir
     batch
         .and_then(|batch| Ok(as_sent(batch, format)?))
         .map_err(|e| to_pg(Error::Query(e)))
-}
-
-/// The messages of one batch, or its error as the stream's next item.
-fn messages<T>(
-    messages: PgWireResult<impl Iterator<Item = PgWireResult<T>>>,
-) -> impl futures::Stream<Item = PgWireResult<T>> {
-    match messages {
-        Ok(messages) => stream::iter(messages).left_stream(),
-        Err(e) => stream::iter(std::iter::once(Err(e))).right_stream(),
-    }
 }
 
 /// The wire description of a result about to stream; a type the wire cannot carry is a query error.

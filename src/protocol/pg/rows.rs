@@ -42,16 +42,15 @@ pub enum CopyLayout {
 }
 
 /// The DataRow messages of `batch`, described to the client by `fields`.
-pub fn data_rows(
-    batch: &RecordBatch,
-    fields: &[FieldInfo],
-) -> PgWireResult<impl Iterator<Item = PgWireResult<DataRow>> + use<>> {
+pub fn data_rows(batch: &RecordBatch, fields: &[FieldInfo]) -> PgWireResult<Vec<DataRow>> {
     let mut writer = RowWriter::new(batch, fields)?;
     let count = fields.len() as i16;
-    Ok((0..batch.num_rows()).map(move |row| {
-        writer.data_row(row)?;
-        Ok(DataRow::new(writer.take(), count))
-    }))
+    (0..batch.num_rows())
+        .map(|row| {
+            writer.data_row(row)?;
+            Ok(DataRow::new(writer.take(), count))
+        })
+        .collect()
 }
 
 /// The CopyData messages of `batch`, one per row as PostgreSQL sends them (tokio-postgres' binary reader expects
@@ -60,18 +59,18 @@ pub fn copy_rows(
     batch: &RecordBatch,
     fields: &[FieldInfo],
     layout: &CopyLayout,
-    before_first: Option<Bytes>,
-) -> PgWireResult<impl Iterator<Item = PgWireResult<CopyData>> + use<>> {
+    mut before_first: Option<Bytes>,
+) -> PgWireResult<Vec<CopyData>> {
     let mut writer = RowWriter::new(batch, fields)?;
-    let layout = layout.clone();
-    let mut before_first = before_first;
-    Ok((0..batch.num_rows()).map(move |row| {
-        if let Some(bytes) = before_first.take() {
-            writer.buffer.put_slice(&bytes);
-        }
-        writer.copy_row(row, &layout)?;
-        Ok(CopyData::new(writer.take().freeze()))
-    }))
+    (0..batch.num_rows())
+        .map(|row| {
+            if let Some(bytes) = before_first.take() {
+                writer.buffer.put_slice(&bytes);
+            }
+            writer.copy_row(row, layout)?;
+            Ok(CopyData::new(writer.take().freeze()))
+        })
+        .collect()
 }
 
 /// The binary COPY file header (signature, flags, extension length), which precedes the first row.
@@ -584,7 +583,7 @@ mod tests {
         let batch = batch();
         for format in [Format::UnifiedText, Format::UnifiedBinary] {
             let fields = fields(&batch, &format);
-            let ours: Vec<DataRow> = data_rows(&batch, &fields).unwrap().map(Result::unwrap).collect();
+            let ours: Vec<DataRow> = data_rows(&batch, &fields).unwrap();
             let theirs: Vec<DataRow> = arrow_pg::datatypes::encode_recordbatch(Arc::new(fields), batch.clone())
                 .map(Result::unwrap)
                 .collect();
@@ -631,10 +630,7 @@ mod tests {
                 CopyLayout::Csv { .. } => unreachable!(),
             };
             let header = (layout == CopyLayout::Binary).then(binary_copy_header);
-            let ours: Vec<CopyData> = copy_rows(&batch, &fields, &layout, header)
-                .unwrap()
-                .map(Result::unwrap)
-                .collect();
+            let ours = copy_rows(&batch, &fields, &layout, header).unwrap();
             for (row, ours) in ours.iter().enumerate() {
                 for (col, field) in fields.iter().enumerate() {
                     let column = batch.column(col);
@@ -667,7 +663,8 @@ mod tests {
         };
         let rows: Vec<Bytes> = copy_rows(&batch, &fields, &layout, Some(Bytes::from_static(b"s\n")))
             .unwrap()
-            .map(|row| row.unwrap().data)
+            .into_iter()
+            .map(|row| row.data)
             .collect();
         // The empty string is quoted so that it reads back apart from NULL (PostgreSQL's `COPY … CSV` does the same).
         let expected: [&[u8]; 6] = [
