@@ -601,6 +601,28 @@ async fn every_statement_and_failed_login_leaves_an_audit_line() {
     audit_line(|l| l["event"] == "login_failed" && l["protocol"] == "flight").await;
 }
 
+/// A Flight client that goes away mid-query stops it: the DoGet's messages are made by a task of their own, which
+/// must end with the call even while the query computes. The query reads no view (so no cache fills it first) and
+/// never finishes; its audit line is written when its rows are dropped, so it appears only if the query was stopped
+/// (the wait in `audit_line` only detects a hang).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flight_client_that_goes_away_stops_its_query() {
+    let never_finishing = "SELECT COUNT(*) AS abandoned FROM generate_series(1, 100000) AS a(x), \
+                           generate_series(1, 1000000000000) AS b(y) WHERE x + y = 0";
+    let mut flight = flight_client().await;
+    flight.handshake("analyst", "analyst").await.unwrap();
+    let info = flight.execute(never_finishing.into(), None).await.unwrap();
+    let ticket = info.endpoint[0].ticket.clone().unwrap();
+    let rows = flight.do_get(ticket).await.unwrap();
+    drop(rows);
+    drop(flight);
+    let line = audit_line(|l| l["statement"] == never_finishing).await;
+    assert_eq!(
+        (line["protocol"].as_str(), line["rows"].as_u64()),
+        (Some("flight"), Some(0))
+    );
+}
+
 /// A reload of users and policies reaches open sessions at their next statement (prepared statements too), ends
 /// the sessions of a removed user, and refuses their next login.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
