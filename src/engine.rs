@@ -9,6 +9,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::TableFunctionImpl;
 use datafusion::catalog::information_schema::InformationSchemaProvider;
+use datafusion::common::display::ToStringifiedPlan;
+use datafusion::common::format::ExplainFormat;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::error::{DataFusionError, Result};
@@ -16,14 +18,17 @@ use datafusion::execution::cache::cache_manager::CacheManagerConfig;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::memory_pool::{FairSpillPool, MemoryLimit, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Expr, LogicalPlan, Signature, Volatility, create_udf,
+    Accumulator, AggregateUDF, AggregateUDFImpl, ColumnarValue, Explain, Expr, LogicalPlan, PlanType, Signature,
+    StringifiedPlan, Volatility, create_udf,
 };
 use datafusion::optimizer::{Analyzer, AnalyzerRule, Optimizer};
+use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::sqlparser::ast::Statement;
 use datafusion_federation::FederatedQueryPlanner;
@@ -320,8 +325,40 @@ impl Engine {
         cancel: CancellationToken,
         timeout: Option<Duration>,
     ) -> Result<SendableRecordBatchStream> {
+        let described = Self::result_schema(&plan);
+        if let LogicalPlan::Explain(explain) = &plan
+            && Self::shows_final_plans_only(ctx, explain)
+        {
+            let optimized = Self::optimize(ctx, &explain.plan)?;
+            let state = Self::planning_state(ctx, &optimized);
+            let physical = Self::physical_plan(&state, &optimized).await?;
+            let shown = vec![
+                optimized.to_stringified(PlanType::FinalLogicalPlan),
+                StringifiedPlan::new(
+                    PlanType::FinalPhysicalPlan,
+                    displayable(physical.as_ref()).indent(false).to_string(),
+                ),
+            ];
+            let explained = Arc::new(ExplainExec::new(explain.schema.inner().clone(), shown, false));
+            return Self::stream(&state, explained, described, cancel, timeout);
+        }
         let optimized = Self::optimize(ctx, &plan)?;
-        Self::execute_optimized(ctx, &optimized, Self::result_schema(&plan), cancel, timeout).await
+        Self::execute_optimized(ctx, &optimized, described, cancel, timeout).await
+    }
+
+    /// Whether `explain` shows only the final logical and physical plans (EXPLAIN without VERBOSE, in the default
+    /// indented format, with no statistics or schemas asked for). Those two are all it shows, yet DataFusion renders
+    /// the plan after each of its ~80 analyzer, optimizer and physical rules on the way (a third of EXPLAIN's time);
+    /// [`Engine::execute`] plans such an EXPLAIN as the query itself is planned and renders the two.
+    fn shows_final_plans_only(ctx: &SessionContext, explain: &Explain) -> bool {
+        let state = ctx.state();
+        let options = &state.config().options().explain;
+        !explain.verbose
+            && !explain.show_statistics.unwrap_or(options.show_statistics)
+            && explain.explain_format == ExplainFormat::Indent
+            && !options.logical_plan_only
+            && !options.physical_plan_only
+            && !options.show_schema
     }
 
     /// Start executing an optimized plan (not optimized again); batches stream as they are produced, with the columns
@@ -335,20 +372,42 @@ impl Engine {
         cancel: CancellationToken,
         timeout: Option<Duration>,
     ) -> Result<SendableRecordBatchStream> {
+        let state = Self::planning_state(ctx, optimized);
+        let physical = Self::physical_plan(&state, optimized).await?;
+        Self::stream(&state, physical, described, cancel, timeout)
+    }
+
+    /// The session's state as `plan` is planned and run in.
+    fn planning_state(ctx: &SessionContext, plan: &LogicalPlan) -> SessionState {
         let mut state = ctx.state();
-        if Self::reads_only_catalogs(optimized) {
+        if Self::reads_only_catalogs(plan) {
             // Catalog relations hold a few hundred rows: one partition reads them in the order they are stored, as
             // PostgreSQL does, so a client that reads without ORDER BY (sqlsmith's schema load, drivers' type
             // loading) sees the same rows in the same order every time. Repartitioning them only costs.
             state.config_mut().options_mut().execution.target_partitions = 1;
         }
+        state
+    }
+
+    async fn physical_plan(state: &SessionState, optimized: &LogicalPlan) -> Result<Arc<dyn ExecutionPlan>> {
         let planning = Instant::now();
-        let physical = state.query_planner().create_physical_plan(optimized, &state).await?;
+        let physical = state.query_planner().create_physical_plan(optimized, state).await?;
         METRICS.planned("physical", planning.elapsed());
+        Ok(physical)
+    }
+
+    /// Run `physical`: see [`Engine::execute_optimized`].
+    fn stream(
+        state: &SessionState,
+        physical: Arc<dyn ExecutionPlan>,
+        described: SchemaRef,
+        cancel: CancellationToken,
+        timeout: Option<Duration>,
+    ) -> Result<SendableRecordBatchStream> {
         let cluster = is_distributed(&physical)
             .then(|| state.config().get_extension::<Cluster>())
             .flatten();
-        let stream = datafusion::physical_plan::execute_stream(physical, Arc::new(TaskContext::from(&state)))?;
+        let stream = datafusion::physical_plan::execute_stream(physical, Arc::new(TaskContext::from(state)))?;
         let produced = client_schema(&stream.schema());
         // The engine's own types win where they differ from the description (nothing can relabel those).
         let same_types = described.fields().len() == produced.fields().len()
@@ -466,6 +525,41 @@ impl AggregateUDFImpl for MeasureFunction {
 
 #[cfg(test)]
 mod tests {
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::prelude::SessionContext;
+    use futures::TryStreamExt;
+    use tokio_util::sync::CancellationToken;
+
+    /// What EXPLAIN shows: `Engine::execute`'s rendering of the two final plans against DataFusion's own EXPLAIN of
+    /// the same statements; VERBOSE keeps DataFusion's (every rule's plan).
+    #[tokio::test]
+    async fn explain_shows_what_datafusion_shows() {
+        let ctx = SessionContext::new();
+        ctx.sql("CREATE TABLE t (k INT, v DOUBLE) AS VALUES (1, 2.0), (2, 3.0)")
+            .await
+            .unwrap();
+        ctx.sql("CREATE TABLE u (k INT, name TEXT) AS VALUES (1, 'a')")
+            .await
+            .unwrap();
+        for sql in [
+            "EXPLAIN SELECT k, SUM(v) FROM t WHERE v > 1 GROUP BY k ORDER BY 2 DESC LIMIT 1",
+            "EXPLAIN SELECT name, COUNT(*) FROM t JOIN u USING (k) GROUP BY name",
+            "EXPLAIN VERBOSE SELECT 1",
+        ] {
+            let plan = ctx.state().create_logical_plan(sql).await.unwrap();
+            let ours = super::Engine::execute(&ctx, plan, CancellationToken::new(), None)
+                .await
+                .unwrap();
+            let ours: Vec<_> = ours.try_collect().await.unwrap();
+            let theirs = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+            assert_eq!(
+                pretty_format_batches(&ours).unwrap().to_string(),
+                pretty_format_batches(&theirs).unwrap().to_string(),
+                "{sql}"
+            );
+        }
+    }
+
     #[test]
     fn function_columns_are_named_like_postgres() {
         assert_eq!(super::column_name("sum(sales.revenue)"), "sum");
