@@ -286,6 +286,11 @@ impl Cluster {
         }))
     }
 
+    /// A distributed plan as EXPLAIN shows it: its stages and their tasks, and where they run.
+    pub fn rendered(&self, plan: &dyn ExecutionPlan) -> String {
+        format!("{}{}", display_plan_ascii(plan, false), self.placement())
+    }
+
     /// What EXPLAIN adds under a distributed plan: where its stages run.
     fn placement(&self) -> String {
         let live: Vec<String> = self.workers.live().iter().map(Url::to_string).collect();
@@ -360,11 +365,7 @@ impl QueryPlanner for ChoosingPlanner {
             if !distributed.is::<DistributedExec>() {
                 return Ok(single);
             }
-            let text = format!(
-                "{}{}",
-                display_plan_ascii(distributed.as_ref(), false),
-                self.cluster.placement()
-            );
+            let text = self.cluster.rendered(distributed.as_ref());
             let plans = rendered
                 .stringified_plans()
                 .iter()

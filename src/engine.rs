@@ -332,12 +332,17 @@ impl Engine {
             let optimized = Self::optimize(ctx, &explain.plan)?;
             let state = Self::planning_state(ctx, &optimized);
             let physical = Self::physical_plan(&state, &optimized).await?;
+            // A distributed plan shows its stages and where they run, as the coordinator's planner renders it.
+            let cluster = is_distributed(&physical)
+                .then(|| state.config().get_extension::<Cluster>())
+                .flatten();
+            let rendered = match cluster {
+                Some(cluster) => cluster.rendered(physical.as_ref()),
+                None => displayable(physical.as_ref()).indent(false).to_string(),
+            };
             let shown = vec![
                 optimized.to_stringified(PlanType::FinalLogicalPlan),
-                StringifiedPlan::new(
-                    PlanType::FinalPhysicalPlan,
-                    displayable(physical.as_ref()).indent(false).to_string(),
-                ),
+                StringifiedPlan::new(PlanType::FinalPhysicalPlan, rendered),
             ];
             let explained = Arc::new(ExplainExec::new(explain.schema.inner().clone(), shown, false));
             return Self::stream(&state, explained, described, cancel, timeout);
