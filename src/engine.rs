@@ -353,7 +353,7 @@ impl Engine {
 
     /// Whether `explain` shows only the final logical and physical plans (EXPLAIN without VERBOSE, in the default
     /// indented format, with no statistics or schemas asked for). Those two are all it shows, yet DataFusion renders
-    /// the plan after each of its ~80 analyzer, optimizer and physical rules on the way (a third of EXPLAIN's time);
+    /// the plan after each of its ~80 analyzer, optimizer and physical rules on the way (a quarter of EXPLAIN's time);
     /// [`Engine::execute`] plans such an EXPLAIN as the query itself is planned and renders the two.
     fn shows_final_plans_only(ctx: &SessionContext, explain: &Explain) -> bool {
         let state = ctx.state();
